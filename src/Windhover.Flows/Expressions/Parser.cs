@@ -298,7 +298,7 @@ internal sealed class Parser
         if (t.IsName("not") || t.IsPunct("!"))
         {
             Next();
-            var operand = ParseExpression(5);
+            var operand = ParseExpression(500);
             return new NotExpr(operand, t.Line, t.Column);
         }
         if (t.IsPunct("-") || t.IsPunct("+"))
