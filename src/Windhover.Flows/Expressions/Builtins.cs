@@ -595,18 +595,29 @@ internal static partial class Builtins
 
     private static string Slugify(string s)
     {
-        var normalized = s.Normalize(NormalizationForm.FormD);
         var sb = new StringBuilder();
-        foreach (var ch in normalized)
+        foreach (var raw in s)
         {
-            var cat = CharUnicodeInfo.GetUnicodeCategory(ch);
-            if (cat == UnicodeCategory.NonSpacingMark) continue;
+            var folded = FoldAccent(raw);
+            if (folded.Length != 1) { sb.Append(folded.ToLowerInvariant()); continue; }
+            var ch = folded[0];
             if (char.IsAsciiLetterOrDigit(ch)) sb.Append(char.ToLowerInvariant(ch));
             else if (ch == '_') sb.Append('_');
             else sb.Append('-');
         }
         var result = Regex.Replace(sb.ToString(), "-+", "-");
         return result.Trim('-');
+    }
+
+    private const string AccentFrom = "ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖØòóôõöøÙÚÛÜùúûüÝýÿŠšŽžČčĆćĐđŁłŃńŚśŹźŻżĘęĄąŘřŤťŮůĚěŇňĎďĽľŐőŰű";
+    private const string AccentTo = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOOooooooUUUUuuuuYyySsZzCcCcDdLlNnSsZzZzEeAaRrTtUuEeNnDdLlOoUu";
+
+    private static string FoldAccent(char ch)
+    {
+        if (ch < 0x80) return ch.ToString();
+        int i = AccentFrom.IndexOf(ch);
+        if (i >= 0) return AccentTo[i].ToString();
+        return ch switch { 'ß' => "ss", 'Æ' => "AE", 'æ' => "ae", 'Œ' => "OE", 'œ' => "oe", _ => ch.ToString() };
     }
 
     private static string UrlEncode(string s)

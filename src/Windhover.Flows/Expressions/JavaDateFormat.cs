@@ -255,8 +255,7 @@ internal static class JavaDateFormat
             if (!char.IsAsciiLetter(c))
             {
                 if (c is '[' or ']') { i++; continue; }
-                if (c is '/' or ':' or '.' or '-' or ',' or ' ' or 'T') sb.Append('\\').Append(c);
-                else sb.Append('\\').Append(c);
+                sb.Append('\'').Append(c).Append('\'');
                 i++;
                 continue;
             }

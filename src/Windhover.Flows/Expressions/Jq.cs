@@ -289,12 +289,12 @@ internal static class Jq
                 case ("length", 0):
                     yield return input switch
                     {
-                        null => 0L,
+                        null => (object)0L,
                         string s => (long)s.Length,
                         IReadOnlyList<object?> l => (long)l.Count,
                         IReadOnlyDictionary<string, object?> m => (long)m.Count,
                         long n => Math.Abs(n),
-                        double d => Math.Abs(d),
+                        double d => (object)Math.Abs(d),
                         bool => throw new JqError("boolean has no length"),
                         _ => 0L,
                     };

@@ -39,7 +39,7 @@ internal static class YamlValues
                 {
                     var v = scalar.Value ?? "";
                     if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded) return v;
-                    if (scalar.Tag.Value == "tag:yaml.org,2002:str") return v;
+                    if (!scalar.Tag.IsEmpty && !scalar.Tag.IsNonSpecific && scalar.Tag.Value == "tag:yaml.org,2002:str") return v;
                     return PlainScalar(v);
                 }
             default: return null;

@@ -306,7 +306,7 @@ public static class ExpressionCases
         C("{% for e in map %}{{ e.key }}{% endfor %}", "abc"),
         C("{% for p in people %}{{ p.name }}:{{ p.age }} {% endfor %}", "Ann:30 Bob:25 "),
         C("{% for row in nested %}{% for x in row %}{{ x }}{% endfor %}|{% endfor %}", "12|3|45|"),
-        C("{% for row in nested %}{% for x in row %}{{ loop.index }}{% endfor %}{% endfor %}", "00101"),
+        C("{% for row in nested %}{% for x in row %}{{ loop.index }}{% endfor %}{% endfor %}", "01001"),
         C("{% for x in list %}{{ x }}{% endfor %}{{ x ?? 'gone' }}", "123gone"),
         C("{% for x in strs | sort %}{{ x }}{% endfor %}", "abc"),
         C("{% for i in range(1, 3) %}{{ i * 10 }} {% endfor %}", "10 20 30 "),
