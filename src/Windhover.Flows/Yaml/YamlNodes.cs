@@ -329,7 +329,7 @@ internal static partial class ScalarResolver
         if (IntRegex().IsMatch(t))
         {
             return long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
-                ? l
+                ? (object)l
                 : double.Parse(t, CultureInfo.InvariantCulture);
         }
 
