@@ -110,7 +110,7 @@ public sealed class TaskTypeRegistry
 
             var candidateSimple = candidateName[(candidateName.LastIndexOf('.') + 1)..];
             var score = Math.Min(
-                Levenshtein(simple, candidateSimple, ignoreCase: true) * 2,
+                Levenshtein(simple, candidateSimple, ignoreCase: true),
                 Levenshtein(name, candidateName, ignoreCase: true));
             if (score < bestScore || (score == bestScore && best is not null && string.CompareOrdinal(resolved.Descriptor.Name, best) < 0))
             {
@@ -119,7 +119,7 @@ public sealed class TaskTypeRegistry
             }
         }
 
-        var threshold = Math.Max(4, simple.Length);
+        var threshold = Math.Max(2, simple.Length / 3);
         return bestScore <= threshold ? best : null;
     }
 
