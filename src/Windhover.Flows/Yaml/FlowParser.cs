@@ -84,7 +84,7 @@ public sealed class FlowParser
 
             var source = yaml[document.StartIndex..Math.Max(document.StartIndex, document.EndIndex)];
             var reader = new FlowReader(Registry, Options, path, problems);
-            var flow = reader.ReadFlow(document.Root, source, document.Position);
+            var flow = document.Root is null && problems.Count > 0 ? null : reader.ReadFlow(document.Root, source, document.Position);
             if (flow is not null)
             {
                 _validator.Validate(flow, path, problems);
