@@ -142,7 +142,7 @@ public sealed class SequentialAndParallelTests
     [Fact]
     public void Dag_respects_depends_on()
     {
-        var dag = T("dag", Flow + "Dag", ("tasks", System.Collections.Immutable.ImmutableArray.Create(
+        var dag = T("dag", FlowNs + "Dag", ("tasks", System.Collections.Immutable.ImmutableArray.Create(
             new Windhover.Flows.Model.DagTaskDefinition(Ret("task1"), []),
             new Windhover.Flows.Model.DagTaskDefinition(Ret("task2"), ["task1"]),
             new Windhover.Flows.Model.DagTaskDefinition(Ret("task3"), ["task1"]),
@@ -162,7 +162,7 @@ public sealed class SequentialAndParallelTests
     [Fact]
     public void Dag_failure_blocks_dependents()
     {
-        var dag = T("dag", Flow + "Dag", ("tasks", System.Collections.Immutable.ImmutableArray.Create(
+        var dag = T("dag", FlowNs + "Dag", ("tasks", System.Collections.Immutable.ImmutableArray.Create(
             new Windhover.Flows.Model.DagTaskDefinition(FailT("a"), []),
             new Windhover.Flows.Model.DagTaskDefinition(Ret("b"), ["a"]))));
         var h = new Harness(Of(dag)).RunToEnd();

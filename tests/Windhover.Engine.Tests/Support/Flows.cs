@@ -10,7 +10,7 @@ internal static class F
     public const string Log = "io.kestra.plugin.core.log.Log";
     public const string Fail = "io.kestra.plugin.core.execution.Fail";
     public const string OutputValues = "io.kestra.plugin.core.output.OutputValues";
-    public const string Flow = "io.kestra.plugin.core.flow.";
+    public const string FlowNs = "io.kestra.plugin.core.flow.";
 
     public static Flow Of(params TaskDefinition[] tasks) => new() { Id = "test-flow", Namespace = "io.kestra.tests", Revision = 1, Tasks = [.. tasks] };
 
@@ -29,7 +29,7 @@ internal static class F
     public static TaskDefinition FailT(string id) => T(id, Fail);
 
     public static TaskDefinition Flowable(string id, string kind, ImmutableArray<TaskDefinition> tasks, params (string Key, object? Value)[] properties) =>
-        T(id, Flow + kind, [("tasks", tasks), .. properties]);
+        T(id, FlowNs + kind, [("tasks", tasks), .. properties]);
 
     public static TaskDefinition Seq(string id, params TaskDefinition[] tasks) => Flowable(id, "Sequential", [.. tasks]);
 
