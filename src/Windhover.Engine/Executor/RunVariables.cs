@@ -1,0 +1,224 @@
+using Windhover.Engine.Executions;
+using Windhover.Flows.Model;
+
+namespace Windhover.Engine.Executor;
+
+/// <summary>
+/// The variables a task sees, as Kestra's RunVariables builds them: <c>flow</c>, <c>execution</c>, <c>task</c>,
+/// <c>taskrun</c>, <c>parent</c>/<c>parents</c>, <c>inputs</c>, <c>outputs</c>, <c>labels</c>, <c>vars</c>,
+/// <c>trigger</c>, <c>envs</c>, <c>globals</c>. The executor and the worker both use this so a task sees the same
+/// values wherever it is rendered. Keys whose value would be null are left out (strict undefined in Pebble).
+/// </summary>
+public static class RunVariables
+{
+    /// <summary>Variables for <paramref name="task"/> running as <paramref name="taskRun"/> in <paramref name="execution"/>.</summary>
+    public static IReadOnlyDictionary<string, object?> For(
+        Flow flow,
+        Execution execution,
+        TaskRun? taskRun,
+        TaskDefinition? task,
+        IReadOnlyDictionary<string, object?>? envs = null,
+        IReadOnlyDictionary<string, object?>? globals = null)
+    {
+        var variables = ForExecution(flow, execution, envs, globals);
+        if (task is not null)
+        {
+            variables["task"] = new Dictionary<string, object?> { ["id"] = task.Id, ["type"] = task.Type };
+        }
+
+        if (taskRun is not null)
+        {
+            var map = new Dictionary<string, object?>
+            {
+                ["id"] = taskRun.Id,
+                ["startDate"] = taskRun.State.StartDate,
+                ["attemptsCount"] = (long)taskRun.AttemptCount,
+            };
+            if (taskRun.ParentTaskRunId is not null)
+            {
+                map["parentId"] = taskRun.ParentTaskRunId;
+            }
+
+            if (taskRun.Value is not null)
+            {
+                map["value"] = taskRun.Value;
+            }
+
+            if (taskRun.Iteration is not null)
+            {
+                map["iteration"] = (long)taskRun.Iteration.Value;
+            }
+
+            if (taskRun.Items is not null)
+            {
+                map["items"] = taskRun.Items;
+            }
+
+            variables["taskrun"] = map;
+
+            if (taskRun.ParentTaskRunId is not null)
+            {
+                var parents = Parents(execution, taskRun);
+                variables["parents"] = parents;
+                if (parents.Count > 0)
+                {
+                    variables["parent"] = parents[0];
+                }
+            }
+        }
+
+        return variables;
+    }
+
+    /// <summary>The execution-level variables (no task): what flow outputs and a parent's Subflow <c>outputs</c> see.</summary>
+    public static Dictionary<string, object?> ForExecution(
+        Flow flow,
+        Execution execution,
+        IReadOnlyDictionary<string, object?>? envs = null,
+        IReadOnlyDictionary<string, object?>? globals = null)
+    {
+        var flowMap = new Dictionary<string, object?> { ["id"] = flow.Id, ["namespace"] = flow.Namespace, ["revision"] = (long)(flow.Revision ?? execution.FlowRevision) };
+        if (execution.TenantId is not null)
+        {
+            flowMap["tenantId"] = execution.TenantId;
+        }
+
+        var executionMap = new Dictionary<string, object?>
+        {
+            ["id"] = execution.Id,
+            ["startDate"] = execution.State.StartDate,
+            ["originalId"] = execution.OriginalId ?? execution.Id,
+            ["state"] = execution.State.Current.ToKestraName(),
+        };
+        if (execution.ParentId is not null)
+        {
+            executionMap["parentId"] = execution.ParentId;
+        }
+
+        var variables = new Dictionary<string, object?>
+        {
+            ["flow"] = flowMap,
+            ["execution"] = executionMap,
+            ["inputs"] = execution.Inputs ?? new Dictionary<string, object?>(),
+            ["outputs"] = Outputs(execution),
+            ["labels"] = Labels(execution),
+            ["envs"] = envs ?? new Dictionary<string, object?>(),
+            ["globals"] = globals ?? new Dictionary<string, object?>(),
+        };
+        if (flow.Variables.Count > 0)
+        {
+            variables["vars"] = flow.Variables;
+        }
+
+        if (execution.Trigger?.Variables is { } trigger)
+        {
+            variables["trigger"] = trigger;
+        }
+
+        if (execution.Variables is { Count: > 0 } extra)
+        {
+            foreach (var (key, value) in extra)
+            {
+                variables.TryAdd(key, value);
+            }
+        }
+
+        return variables;
+    }
+
+    public static Dictionary<string, object?> Labels(Execution execution)
+    {
+        var labels = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var label in execution.Labels)
+        {
+            labels[label.Key] = label.Value;
+        }
+
+        return labels;
+    }
+
+    /// <summary>
+    /// Task outputs keyed by task id. A task run with a value (inside a loop), or whose parents have values, is nested
+    /// under those values, outermost first: <c>outputs['inner']['s1']['a a'].value</c>, as Kestra's Execution.outputs().
+    /// </summary>
+    public static Dictionary<string, object?> Outputs(Execution execution)
+    {
+        var result = new Dictionary<string, object?>(StringComparer.Ordinal);
+        Dictionary<string, TaskRun>? byId = null;
+        foreach (var taskRun in execution.TaskRunList)
+        {
+            if (taskRun.Outputs is null)
+            {
+                continue;
+            }
+
+            var values = new List<string>();
+            if (taskRun.ParentTaskRunId is not null)
+            {
+                byId ??= execution.TaskRunList.ToDictionary(t => t.Id, StringComparer.Ordinal);
+                var parentId = taskRun.ParentTaskRunId;
+                while (parentId is not null && byId.TryGetValue(parentId, out var parent))
+                {
+                    if (parent.Value is not null)
+                    {
+                        values.Add(parent.Value);
+                    }
+
+                    parentId = parent.ParentTaskRunId;
+                }
+
+                values.Reverse();
+            }
+
+            if (taskRun.Value is not null)
+            {
+                values.Add(taskRun.Value);
+            }
+
+            if (values.Count == 0)
+            {
+                result[taskRun.TaskId] = MergeValue(result.GetValueOrDefault(taskRun.TaskId), taskRun.Outputs);
+                continue;
+            }
+
+            IReadOnlyDictionary<string, object?> nested = taskRun.Outputs;
+            for (var i = values.Count - 1; i >= 0; i--)
+            {
+                nested = new Dictionary<string, object?>(StringComparer.Ordinal) { [values[i]] = nested };
+            }
+
+            result[taskRun.TaskId] = MergeValue(result.GetValueOrDefault(taskRun.TaskId), nested);
+        }
+
+        return result;
+    }
+
+    /// <summary>The enclosing task runs that have a value or outputs, nearest first: <c>{taskrun: {value}, outputs}</c>.</summary>
+    public static List<object?> Parents(Execution execution, TaskRun taskRun)
+    {
+        var result = new List<object?>();
+        foreach (var parent in execution.FindParents(taskRun))
+        {
+            var current = new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (parent.Value is not null)
+            {
+                current["taskrun"] = new Dictionary<string, object?> { ["value"] = parent.Value };
+            }
+
+            if (parent.Outputs is not null)
+            {
+                current["outputs"] = parent.Outputs;
+            }
+
+            if (current.Count > 0)
+            {
+                result.Add(current);
+            }
+        }
+
+        return result;
+    }
+
+    private static object? MergeValue(object? existing, IReadOnlyDictionary<string, object?> incoming) =>
+        existing is IReadOnlyDictionary<string, object?> left ? FlowIndex.Merge(left, incoming) : incoming;
+}

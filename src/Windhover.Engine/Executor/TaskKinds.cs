@@ -1,0 +1,61 @@
+namespace Windhover.Engine.Executor;
+
+/// <summary>The core flowable and executable task types the executor implements, by canonical name (aliases resolved by Flows).</summary>
+public enum TaskKind
+{
+    Runnable,
+    Sequential,
+    Parallel,
+    Switch,
+    If,
+    ForEach,
+    EachSequential,
+    EachParallel,
+    Dag,
+    AllowFailure,
+    Pause,
+    WaitFor,
+    WorkingDirectory,
+    Subflow,
+    ForEachItem,
+}
+
+public static class TaskKinds
+{
+    private static readonly string[] FlowPackages = ["io.kestra.plugin.core.flow.", "io.kestra.core.tasks.flows."];
+
+    public static TaskKind Of(string canonicalType)
+    {
+        foreach (var prefix in FlowPackages)
+        {
+            if (!canonicalType.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            return canonicalType[prefix.Length..] switch
+            {
+                "Sequential" => TaskKind.Sequential,
+                "Parallel" => TaskKind.Parallel,
+                "Switch" => TaskKind.Switch,
+                "If" => TaskKind.If,
+                "ForEach" => TaskKind.ForEach,
+                "EachSequential" => TaskKind.EachSequential,
+                "EachParallel" => TaskKind.EachParallel,
+                "Dag" => TaskKind.Dag,
+                "AllowFailure" => TaskKind.AllowFailure,
+                "Pause" => TaskKind.Pause,
+                "WaitFor" or "LoopUntil" => TaskKind.WaitFor,
+                "WorkingDirectory" => TaskKind.WorkingDirectory,
+                "Subflow" or "Flow" => TaskKind.Subflow,
+                "ForEachItem" => TaskKind.ForEachItem,
+                _ => TaskKind.Runnable,
+            };
+        }
+
+        return TaskKind.Runnable;
+    }
+
+    /// <summary>Flowable tasks are executor logic: they have child task runs and no attempts.</summary>
+    public static bool IsFlowable(this TaskKind kind) => kind is not (TaskKind.Runnable or TaskKind.Subflow);
+}
