@@ -211,4 +211,34 @@ internal sealed class CompiledTemplate(string source, BlockNode root, Expr? sing
     public string? SingleText { get; } = singleText;
     /// <summary>True when the template is exactly one print node with no surrounding text.</summary>
     public bool PrintOnly { get; init; }
+
+    /// <summary>When the single expression is a plain path (a.b.c), its segments: evaluated without any allocation.</summary>
+    public string[]? FastPath { get; init; }
+
+    /// <summary>Resolves <see cref="FastPath"/> against root variables; false when anything is missing (the slow path then reports it).</summary>
+    public bool TryFastPath(IReadOnlyDictionary<string, object?> variables, out object? value)
+    {
+        var path = FastPath!;
+        if (!variables.TryGetValue(path[0], out value)) return false;
+        for (int i = 1; i < path.Length; i++)
+        {
+            value = ExpressionValues.Light(value);
+            if (value is not IReadOnlyDictionary<string, object?> map || !map.TryGetValue(path[i], out value)) return false;
+        }
+        value = ExpressionValues.Light(value);
+        return true;
+    }
+
+    internal static string[]? PathOf(Expr? e)
+    {
+        var segments = new List<string>();
+        while (e is AttrExpr { Name: { } n } a)
+        {
+            segments.Insert(0, n);
+            e = a.Target;
+        }
+        if (e is not VarExpr v) return null;
+        segments.Insert(0, v.Name);
+        return segments.ToArray();
+    }
 }

@@ -78,6 +78,8 @@ public sealed class ExpressionEngine
         if (template.IndexOf('{') < 0) return template;
         var compiled = GetTemplate(template);
         if (compiled.SingleText != null) return compiled.SingleText;
+        if (compiled.PrintOnly && compiled.FastPath != null && compiled.TryFastPath(variables, out var fast))
+            return fast as string ?? ExpressionValues.ToText(fast);
         var ctx = NewContext(template, variables, host, depth);
         if (compiled.PrintOnly)
         {
@@ -98,7 +100,11 @@ public sealed class ExpressionEngine
         ArgumentNullException.ThrowIfNull(template);
         if (template.IndexOf('{') < 0) return template;
         var compiled = GetTemplate(template);
-        if (compiled.Single != null) return compiled.Single.Eval(NewContext(template, variables, host));
+        if (compiled.Single != null)
+        {
+            if (compiled.FastPath != null && compiled.TryFastPath(variables, out var fast)) return fast;
+            return compiled.Single.Eval(NewContext(template, variables, host));
+        }
         return RenderInternal(template, variables, host, 0);
     }
 

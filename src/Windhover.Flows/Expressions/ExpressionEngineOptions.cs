@@ -100,7 +100,7 @@ public sealed class ExpressionCall
     public object? Require(string name)
     {
         int i = IndexOf(name);
-        if (!Has(i)) throw new ExpressionException($"The '{Name}' {(Definition.Parameters.Count >= 0 ? "call" : "")} expects an argument '{name}'.");
+        if (!Has(i)) throw new ExpressionException($"The '{Name}' call expects an argument '{name}'.");
         return _values[i];
     }
 

@@ -49,7 +49,7 @@ internal sealed class Parser
         }
         if (body.Nodes.Count == 1 && body.Nodes[0] is TextNode tn) singleText = tn.Text;
         if (body.Nodes.Count == 0) singleText = "";
-        return new CompiledTemplate(source, body, single, singleText) { PrintOnly = printOnly };
+        return new CompiledTemplate(source, body, single, singleText) { PrintOnly = printOnly, FastPath = CompiledTemplate.PathOf(single) };
     }
 
     public static Expr ParseBareExpression(string expression, ExpressionEngine engine)
