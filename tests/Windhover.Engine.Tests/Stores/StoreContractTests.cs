@@ -1,0 +1,1 @@
+namespace Windhover.Engine.Tests.Stores;
