@@ -317,11 +317,32 @@ internal sealed partial class ExecutorStepBuilder
 
     private TaskRun? FindRun(ResolvedTask resolved, string? parentId)
     {
-        foreach (var run in _runs)
+        // Positions by (task id, parent): a linear scan here made every step O(task runs²). Positions are stable
+        // (runs are replaced in place or appended), so the index is rebuilt only after appends or a restart.
+        if (_runIndex is null)
         {
-            if (run.TaskId == resolved.Task.Id && run.ParentTaskRunId == parentId
-                && (resolved.Value is null || resolved.Value == run.Value)
-                && (resolved.Iteration is null || resolved.Iteration == run.Iteration))
+            _runIndex = [];
+            for (var i = 0; i < _runs.Count; i++)
+            {
+                var key = (_runs[i].TaskId, _runs[i].ParentTaskRunId);
+                if (!_runIndex.TryGetValue(key, out var list))
+                {
+                    _runIndex[key] = list = [];
+                }
+
+                list.Add(i);
+            }
+        }
+
+        if (!_runIndex.TryGetValue((resolved.Task.Id, parentId), out var positions))
+        {
+            return null;
+        }
+
+        foreach (var position in positions)
+        {
+            var run = _runs[position];
+            if ((resolved.Value is null || resolved.Value == run.Value) && (resolved.Iteration is null || resolved.Iteration == run.Iteration))
             {
                 return run;
             }
@@ -329,6 +350,8 @@ internal sealed partial class ExecutorStepBuilder
 
         return null;
     }
+
+    private Dictionary<(string TaskId, string? ParentId), List<int>>? _runIndex;
 
     private List<ResolvedTask> SequentialNexts(IReadOnlyList<ResolvedTask> tasks, string? parentId)
     {

@@ -491,6 +491,7 @@ internal sealed partial class ExecutorStepBuilder
         {
             _header = Executor.PrepareRestart(_flow, Snapshot(), _now);
             _runs.Clear();
+            _runIndex = null;
             _positions.Clear();
             foreach (var taskRun in _header.TaskRunList)
             {
@@ -544,6 +545,7 @@ internal sealed partial class ExecutorStepBuilder
         {
             _positions[taskRun.Id] = _runs.Count;
             _runs.Add(taskRun);
+            _runIndex = null;
         }
 
         _snapshot = null;
