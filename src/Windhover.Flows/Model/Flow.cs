@@ -29,6 +29,12 @@ public sealed record Flow
     public bool Disabled { get; init; }
     public bool Deleted { get; init; }
 
+    /// <summary>Legacy <c>listeners</c> (deprecated in Kestra, still accepted and validated).</summary>
+    public ImmutableArray<ListenerDefinition> Listeners { get; init; } = [];
+
+    /// <summary>Where each top-level property's value starts in <see cref="Source"/>'s file (keyed by property name).</summary>
+    public IReadOnlyDictionary<string, SourcePosition> PropertyPositions { get; init; } = ImmutableDictionary<string, SourcePosition>.Empty;
+
     /// <summary>The original YAML text of this flow (one document).</summary>
     public string Source { get; init; } = "";
 
@@ -36,6 +42,16 @@ public sealed record Flow
 }
 
 public sealed record Label(string Key, string Value);
+
+/// <summary>A legacy flow listener: tasks run at the end of an execution when its conditions match.</summary>
+public sealed record ListenerDefinition
+{
+    public string? Description { get; init; }
+    public ImmutableArray<ConditionDefinition> Conditions { get; init; } = [];
+    public ImmutableArray<TaskDefinition> Tasks { get; init; } = [];
+    public SourcePosition Position { get; init; }
+    public IReadOnlyDictionary<string, SourcePosition> PropertyPositions { get; init; } = ImmutableDictionary<string, SourcePosition>.Empty;
+}
 
 public enum ConcurrencyBehavior { Queue, Cancel, Fail }
 

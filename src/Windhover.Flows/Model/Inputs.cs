@@ -33,4 +33,6 @@ public sealed record InputDefinition
     /// <summary>Every property as written, for types or properties not modelled above.</summary>
     public IReadOnlyDictionary<string, object?> Properties { get; init; } = ImmutableDictionary<string, object?>.Empty;
     public SourcePosition Position { get; init; }
+    /// <summary>Where each property's value starts (keyed by property name).</summary>
+    public IReadOnlyDictionary<string, SourcePosition> PropertyPositions { get; init; } = ImmutableDictionary<string, SourcePosition>.Empty;
 }

@@ -69,6 +69,8 @@ public sealed record TriggerDefinition
     public ImmutableArray<ConditionDefinition> Conditions { get; init; } = [];
     public IReadOnlyDictionary<string, object?> Properties { get; init; } = ImmutableDictionary<string, object?>.Empty;
     public SourcePosition Position { get; init; }
+    /// <summary>Where each property's value starts (keyed by property name).</summary>
+    public IReadOnlyDictionary<string, SourcePosition> PropertyPositions { get; init; } = ImmutableDictionary<string, SourcePosition>.Empty;
 }
 
 public sealed record ConditionDefinition

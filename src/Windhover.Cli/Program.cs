@@ -1,0 +1,3 @@
+using Windhover.Cli;
+
+return await WindhoverCommand.Create().Parse(args).InvokeAsync();
