@@ -703,7 +703,8 @@ internal sealed partial class ExecutorStepBuilder
             }
         }
 
-        Work.Add(new RunTask(taskRun, task, Variables(taskRun, task), workingDirectory?.Id, workingDirectory is null ? null : _index.Get(workingDirectory.TaskId)));
+        var variables = RunVariables.For(_flow, Snapshot(), taskRun, task, _options.Envs, _options.Globals, workingDirectory?.Value);
+        Work.Add(new RunTask(taskRun, task, variables, workingDirectory?.Id, workingDirectory is null ? null : _index.Get(workingDirectory.TaskId)));
     }
 
     private void StartFlowable(TaskRun taskRun, TaskDefinition task, TaskKind kind)
@@ -757,6 +758,11 @@ internal sealed partial class ExecutorStepBuilder
             if (raw is string template && template.Contains("{{", StringComparison.Ordinal))
             {
                 raw = _renderer.Render(template, variables);
+            }
+
+            if (raw is null && property == "timeout" && task.Timeout is { } typed)
+            {
+                raw = typed.Contains("{{", StringComparison.Ordinal) ? _renderer.Render(typed, variables) : typed;
             }
 
             return raw is null ? null : KestraJson.TryParseDuration(raw, out var duration) ? duration : throw new FormatException($"Invalid duration '{raw}' for '{property}'");
