@@ -478,7 +478,7 @@ internal sealed partial class ExecutorStepBuilder
                 var selected = outputs?.GetValueOrDefault("value") as string ?? "";
                 return new Children(Resolve(SwitchCase(task, selected) ?? []), errors, @finally);
             case TaskKind.If:
-                var condition = _renderer.Render(ConditionTemplate(task), Variables(taskRun, task));
+                var condition = _renderer.Render(TextProperty(task, "condition"), Variables(taskRun, task));
                 return new Children(Resolve(task.TaskList(IsTruthy(condition) ? "then" : "else")), errors, @finally);
             case TaskKind.ForEach:
             case TaskKind.EachSequential:
@@ -521,7 +521,7 @@ internal sealed partial class ExecutorStepBuilder
             _ => null,
         };
 
-    private static string ConditionTemplate(TaskDefinition task) => task.Properties.GetValueOrDefault("condition") switch
+    private static string TextProperty(TaskDefinition task, string property) => task.Properties.GetValueOrDefault(property) switch
     {
         string s => s,
         bool b => b ? "true" : "false",
@@ -591,7 +591,7 @@ internal sealed partial class ExecutorStepBuilder
         bool stop;
         try
         {
-            stop = IsTruthy(_renderer.Render(ConditionTemplate(task), Variables(taskRun, task)));
+            stop = IsTruthy(_renderer.Render(TextProperty(task, "condition"), Variables(taskRun, task)));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -716,7 +716,7 @@ internal sealed partial class ExecutorStepBuilder
             switch (kind)
             {
                 case TaskKind.Switch:
-                    var value = _renderer.Render(task.Properties.GetValueOrDefault("value") as string ?? "", Variables(taskRun, task));
+                    var value = _renderer.Render(TextProperty(task, "value"), Variables(taskRun, task));
                     var matched = SwitchCase(task, value) is not null;
                     if (!matched && task.TaskList("defaults").IsDefaultOrEmpty)
                     {
@@ -727,7 +727,7 @@ internal sealed partial class ExecutorStepBuilder
                     Replace(taskRun with { Outputs = new Dictionary<string, object?> { ["value"] = value, ["defaults"] = !matched } });
                     break;
                 case TaskKind.If:
-                    _renderer.Render(ConditionTemplate(task), Variables(taskRun, task));
+                    _renderer.Render(TextProperty(task, "condition"), Variables(taskRun, task));
                     break;
                 case TaskKind.ForEach or TaskKind.EachSequential or TaskKind.EachParallel:
                     LoopValues(taskRun, task);
