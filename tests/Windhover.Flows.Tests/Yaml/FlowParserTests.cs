@@ -101,6 +101,22 @@ public sealed class FlowParserTests
     }
 
     [Fact]
+    public void Empty_documents_between_flows_are_ignored()
+    {
+        var results = Parser.ParseAll("---\nid: one\nnamespace: ns\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Return\n---\n---\n");
+        var only = Assert.Single(results);
+        Assert.True(only.IsValid);
+        Assert.Equal("id: one\nnamespace: ns\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Return\n", only.Source);
+    }
+
+    [Fact]
+    public void Empty_text_is_a_problem()
+    {
+        var result = Parser.Parse("# nothing\n");
+        Assert.Equal("1:1: The flow is empty", Assert.Single(result.Problems).ToString());
+    }
+
+    [Fact]
     public void Parse_of_several_documents_is_a_problem()
     {
         var result = Parser.Parse("id: one\nnamespace: ns\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.debug.Return\n---\nid: two\nnamespace: ns\ntasks:\n  - id: b\n    type: io.kestra.plugin.core.debug.Return\n");
