@@ -505,6 +505,8 @@ internal sealed partial class ExecutorStepBuilder
                 }
 
                 return new Children(Resolve([.. entries.Select(e => e.Task)]), errors, @finally, ChildMode.Dag, (int)(Long(task.Properties.GetValueOrDefault("concurrent")) ?? 0), dependsOn);
+            case TaskKind.ForEachItem:
+                return new Children([.. FlowIndex.ForEachItemChildren(task).Select(t => new ResolvedTask(_index.Get(t.Id)))], errors, @finally);
             case TaskKind.WaitFor:
                 var iteration = (int)(Long(taskRun.Outputs?.GetValueOrDefault("iterationCount")) ?? 0);
                 return new Children(Resolve(task.TaskList("tasks"), null, iteration), errors, @finally);
@@ -681,6 +683,10 @@ internal sealed partial class ExecutorStepBuilder
         {
             StartSubflow(taskRun, task);
         }
+        else if (kind == TaskKind.ForEachItemExecutable)
+        {
+            StartForEachItemBatches(taskRun, task);
+        }
         else if (kind.IsFlowable())
         {
             StartFlowable(taskRun, task, kind);
@@ -738,9 +744,6 @@ internal sealed partial class ExecutorStepBuilder
                 case TaskKind.Pause:
                     StartPause(taskRun, task);
                     break;
-                case TaskKind.ForEachItem:
-                    FailFlowable(taskRun, task, $"Task '{task.Id}': ForEachItem is not supported by this executor yet");
-                    break;
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -793,83 +796,8 @@ internal sealed partial class ExecutorStepBuilder
         try
         {
             var variables = Variables(taskRun, task);
-            string Text(string property) => task.Properties.GetValueOrDefault(property) is string s
-                ? _renderer.Render(s, variables)
-                : throw new InvalidOperationException($"Subflow task '{task.Id}' requires '{property}'");
-
-            var inputs = task.Properties.GetValueOrDefault("inputs") is { } rawInputs
-                ? _renderer.RenderObject(rawInputs, variables) as IReadOnlyDictionary<string, object?> ?? new Dictionary<string, object?>()
-                : new Dictionary<string, object?>();
-
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (Bool(task, "inheritLabels", false))
-            {
-                foreach (var label in _header.Labels)
-                {
-                    labels[label.Key] = label.Value;
-                }
-            }
-
-            switch (_renderer.RenderObject(task.Properties.GetValueOrDefault("labels"), variables))
-            {
-                case IReadOnlyDictionary<string, object?> map:
-                    foreach (var (key, value) in map)
-                    {
-                        labels[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
-                    }
-
-                    break;
-                case IEnumerable<object?> list:
-                    foreach (var item in list)
-                    {
-                        if (item is IReadOnlyDictionary<string, object?> entry && entry.GetValueOrDefault("key") is string key)
-                        {
-                            labels[key] = Convert.ToString(entry.GetValueOrDefault("value"), System.Globalization.CultureInfo.InvariantCulture) ?? "";
-                        }
-                    }
-
-                    break;
-            }
-
-            var correlationId = _header.Labels.FirstOrDefault(l => l.Key == "system.correlationId")?.Value ?? _header.Id;
-            labels["system.correlationId"] = correlationId;
-
-            DateTimeOffset? scheduleDate = task.Properties.GetValueOrDefault("scheduleDate") switch
-            {
-                string s => _renderer.RenderTyped(s, variables) switch
-                {
-                    DateTimeOffset date => date,
-                    var other => DateTimeOffset.Parse(Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture)!, System.Globalization.CultureInfo.InvariantCulture),
-                },
-                _ => null,
-            };
-
-            request = new ChildExecutionRequest
-            {
-                ExecutionId = IdGenerator.Derive(_header.Id, taskRun.Id, "subflow", taskRun.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                Namespace = Text("namespace"),
-                FlowId = Text("flowId"),
-                Revision = (int?)Long(task.Properties.GetValueOrDefault("revision")),
-                Inputs = inputs,
-                Labels = [.. labels.Select(l => new ExecutionLabel(l.Key, l.Value))],
-                Trigger = new ExecutionTrigger
-                {
-                    Id = task.Id,
-                    Type = task.CanonicalType,
-                    Variables = new Dictionary<string, object?>
-                    {
-                        ["executionId"] = _header.Id,
-                        ["namespace"] = _header.Namespace,
-                        ["flowId"] = _header.FlowId,
-                        ["flowRevision"] = (long)_header.FlowRevision,
-                    },
-                },
-                Wait = wait,
-                TransmitFailed = Bool(task, "transmitFailed", true),
-                ScheduleDate = scheduleDate,
-                ParentExecutionId = _header.Id,
-                ParentTaskRunId = taskRun.Id,
-            };
+            var executionId = IdGenerator.Derive(_header.Id, taskRun.Id, "subflow", taskRun.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request = BuildChildRequest(taskRun, task, variables, executionId, wait);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -888,5 +816,87 @@ internal sealed partial class ExecutorStepBuilder
             var attempts = (running.Attempts ?? []).Add(new TaskRunAttempt { State = StateInfo.Of(State.Success, _now) });
             Replace((running with { Attempts = attempts }).WithState(State.Success, _now));
         }
+    }
+
+    /// <summary>A child execution request from a Subflow or ForEachItem definition (namespace, flowId, inputs, labels...).</summary>
+    private ChildExecutionRequest BuildChildRequest(TaskRun taskRun, TaskDefinition task, IReadOnlyDictionary<string, object?> variables, string executionId, bool wait)
+    {
+        string Text(string property) => task.Properties.GetValueOrDefault(property) is string s
+            ? _renderer.Render(s, variables)
+            : throw new InvalidOperationException($"Task '{task.Id}' requires '{property}'");
+
+        var inputs = task.Properties.GetValueOrDefault("inputs") is { } rawInputs
+            ? _renderer.RenderObject(rawInputs, variables) as IReadOnlyDictionary<string, object?> ?? new Dictionary<string, object?>()
+            : new Dictionary<string, object?>();
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Bool(task, "inheritLabels", false))
+        {
+            foreach (var label in _header.Labels)
+            {
+                labels[label.Key] = label.Value;
+            }
+        }
+
+        switch (_renderer.RenderObject(task.Properties.GetValueOrDefault("labels"), variables))
+        {
+            case IReadOnlyDictionary<string, object?> map:
+                foreach (var (key, value) in map)
+                {
+                    labels[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                }
+
+                break;
+            case IEnumerable<object?> list:
+                foreach (var item in list)
+                {
+                    if (item is IReadOnlyDictionary<string, object?> entry && entry.GetValueOrDefault("key") is string key)
+                    {
+                        labels[key] = Convert.ToString(entry.GetValueOrDefault("value"), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                    }
+                }
+
+                break;
+        }
+
+        labels["system.correlationId"] = _header.Labels.FirstOrDefault(l => l.Key == "system.correlationId")?.Value ?? _header.Id;
+
+        DateTimeOffset? scheduleDate = task.Properties.GetValueOrDefault("scheduleDate") switch
+        {
+            string s => _renderer.RenderTyped(s, variables) switch
+            {
+                DateTimeOffset date => date,
+                var other => DateTimeOffset.Parse(Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture)!, System.Globalization.CultureInfo.InvariantCulture),
+            },
+            _ => null,
+        };
+
+        var triggerTask = TaskKinds.Of(task.CanonicalType) == TaskKind.ForEachItemExecutable ? _index.Parent(task.Id) ?? task : task;
+        return new ChildExecutionRequest
+        {
+            ExecutionId = executionId,
+            Namespace = Text("namespace"),
+            FlowId = Text("flowId"),
+            Revision = (int?)Long(task.Properties.GetValueOrDefault("revision")),
+            Inputs = inputs,
+            Labels = [.. labels.Select(l => new ExecutionLabel(l.Key, l.Value))],
+            Trigger = new ExecutionTrigger
+            {
+                Id = triggerTask.Id,
+                Type = triggerTask.CanonicalType,
+                Variables = new Dictionary<string, object?>
+                {
+                    ["executionId"] = _header.Id,
+                    ["namespace"] = _header.Namespace,
+                    ["flowId"] = _header.FlowId,
+                    ["flowRevision"] = (long)_header.FlowRevision,
+                },
+            },
+            Wait = wait,
+            TransmitFailed = Bool(task, "transmitFailed", true),
+            ScheduleDate = scheduleDate,
+            ParentExecutionId = _header.Id,
+            ParentTaskRunId = taskRun.Id,
+        };
     }
 }

@@ -18,6 +18,8 @@ public enum TaskKind
     WorkingDirectory,
     Subflow,
     ForEachItem,
+    /// <summary>The synthetic <c>{id}_items</c> child of ForEachItem: one child execution per batch.</summary>
+    ForEachItemExecutable,
 }
 
 public static class TaskKinds
@@ -49,6 +51,7 @@ public static class TaskKinds
                 "WorkingDirectory" => TaskKind.WorkingDirectory,
                 "Subflow" or "Flow" => TaskKind.Subflow,
                 "ForEachItem" => TaskKind.ForEachItem,
+                "ForEachItem$ForEachItemExecutable" => TaskKind.ForEachItemExecutable,
                 _ => TaskKind.Runnable,
             };
         }
@@ -57,5 +60,9 @@ public static class TaskKinds
     }
 
     /// <summary>Flowable tasks are executor logic: they have child task runs and no attempts.</summary>
-    public static bool IsFlowable(this TaskKind kind) => kind is not (TaskKind.Runnable or TaskKind.Subflow);
+    public static bool IsFlowable(this TaskKind kind) => kind is not (TaskKind.Runnable or TaskKind.Subflow or TaskKind.ForEachItemExecutable);
+
+    public const string ForEachItemSplit = "io.kestra.plugin.core.flow.ForEachItem$ForEachItemSplit";
+    public const string ForEachItemExecutable = "io.kestra.plugin.core.flow.ForEachItem$ForEachItemExecutable";
+    public const string ForEachItemMergeOutputs = "io.kestra.plugin.core.flow.ForEachItem$ForEachItemMergeOutputs";
 }
