@@ -687,6 +687,10 @@ internal sealed partial class ExecutorStepBuilder
         {
             StartForEachItemBatches(taskRun, task);
         }
+        else if (kind == TaskKind.Labels)
+        {
+            UpdateLabels(taskRun, task);
+        }
         else if (kind.IsFlowable())
         {
             StartFlowable(taskRun, task, kind);
@@ -815,6 +819,87 @@ internal sealed partial class ExecutorStepBuilder
         {
             var attempts = (running.Attempts ?? []).Add(new TaskRunAttempt { State = StateInfo.Of(State.Success, _now) });
             Replace((running with { Attempts = attempts }).WithState(State.Success, _now));
+        }
+    }
+
+    /// <summary>
+    /// The Labels task (Kestra's ExecutionUpdatableTask): <c>labels</c> as a map (keys rendered too), a list of
+    /// key/value, or an expression giving a JSON object; values become strings; existing keys are overridden.
+    /// </summary>
+    private void UpdateLabels(TaskRun taskRun, TaskDefinition task)
+    {
+        var running = taskRun.WithState(State.Running, _now);
+        try
+        {
+            var variables = Variables(running, task);
+            var raw = task.Properties.GetValueOrDefault("labels");
+            var pairs = new List<KeyValuePair<string, string>>();
+            static string Text(object? value) => value switch
+            {
+                null => "",
+                bool b => b ? "true" : "false",
+                IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+                _ => value.ToString() ?? "",
+            };
+
+            var rendered = raw is string template ? _renderer.RenderTyped(template, variables) : raw;
+            if (rendered is string json)
+            {
+                rendered = ParseJson(json);
+            }
+
+            switch (rendered)
+            {
+                case IReadOnlyDictionary<string, object?> map:
+                    foreach (var (key, value) in map)
+                    {
+                        pairs.Add(new(_renderer.Render(key, variables), Text(value is string s ? _renderer.RenderTyped(s, variables) : value)));
+                    }
+
+                    break;
+                case IEnumerable<object?> list:
+                    foreach (var item in list)
+                    {
+                        if (item is IReadOnlyDictionary<string, object?> entry)
+                        {
+                            pairs.Add(new(Text(_renderer.RenderObject(entry.GetValueOrDefault("key"), variables)), Text(_renderer.RenderObject(entry.GetValueOrDefault("value"), variables))));
+                        }
+                    }
+
+                    break;
+                default:
+                    throw new InvalidOperationException($"Labels task '{task.Id}': labels must be a map, a list of key/value or a JSON object");
+            }
+
+            var labels = _header.Labels.ToList();
+            foreach (var (key, value) in pairs)
+            {
+                if (key.StartsWith("system.", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"Labels task '{task.Id}': system label '{key}' cannot be set");
+                }
+
+                var index = labels.FindIndex(l => l.Key == key);
+                if (index >= 0)
+                {
+                    labels[index] = new ExecutionLabel(key, value);
+                }
+                else
+                {
+                    labels.Add(new ExecutionLabel(key, value));
+                }
+            }
+
+            _header = _header with { Labels = [.. labels] };
+            _snapshot = null;
+            var attempt = new TaskRunAttempt { State = StateInfo.Of(State.Running, _now).With(State.Success, _now) };
+            Replace((running with { Attempts = [attempt] }).WithState(State.Success, _now));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log(ExecutorLogLevel.Error, e.Message, taskRun);
+            var attempt = new TaskRunAttempt { State = StateInfo.Of(State.Running, _now).With(State.Failed, _now) };
+            EndAttempt(running with { Attempts = [attempt] }, task, State.Failed);
         }
     }
 

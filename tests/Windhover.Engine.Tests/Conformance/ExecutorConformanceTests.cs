@@ -16,7 +16,7 @@ public sealed class ExecutorConformanceTests
 {
     private static readonly HashSet<string> WorkerTypes =
     [
-        "io.kestra.plugin.core.debug.Return", "io.kestra.plugin.core.log.Log", "io.kestra.plugin.core.execution.Fail", "io.kestra.plugin.core.output.OutputValues",
+        "io.kestra.plugin.core.debug.Return", "io.kestra.plugin.core.log.Log", "io.kestra.plugin.core.execution.Fail", "io.kestra.plugin.core.output.OutputValues", "io.kestra.plugin.core.execution.Labels",
     ];
 
     private static readonly HashSet<string> UncheckedExpectations = ["startError", "related", "metricsTotal", "logs", "children", "files"];
@@ -154,7 +154,21 @@ public sealed class ExecutorConformanceTests
             }
         }
 
-        var h = new Harness(flow, inputs).RunToEnd();
+        // What the host does at creation: flow labels, then the request's labels, then system.correlationId.
+        var labels = flow.Labels.Select(l => new ExecutionLabel(l.Key, l.Value)).ToList();
+        if (item.TryGetProperty("labels", out var requested))
+        {
+            foreach (var property in requested.EnumerateObject())
+            {
+                labels.RemoveAll(l => l.Key == property.Name);
+                labels.Add(new ExecutionLabel(property.Name, property.Value.GetString()!));
+            }
+        }
+
+        var h = new Harness(flow, inputs, labels);
+        h.Start();
+        typeof(Harness).GetProperty(nameof(Harness.Execution))!.SetValue(h, h.Execution with { Labels = [.. h.Execution.Labels, new ExecutionLabel("system.correlationId", h.Execution.Id)] });
+        h.Run();
         var expect = item.GetProperty("expect");
         var execution = h.Execution;
         var context = $"{name}: {string.Join(", ", execution.TaskRunList.Select(t => $"{t.TaskId}{(t.Value is null ? "" : "[" + t.Value + "]")}={t.State.Current}"))}";
@@ -167,6 +181,25 @@ public sealed class ExecutorConformanceTests
         if (expect.TryGetProperty("taskRunCount", out var count))
         {
             Assert.True(count.GetInt32() == execution.TaskRunList.Length, $"taskRunCount {execution.TaskRunList.Length} != {count.GetInt32()} in {context}");
+        }
+
+        if (expect.TryGetProperty("labelCount", out var labelCount))
+        {
+            Assert.True(labelCount.GetInt32() == execution.Labels.Length, $"labels {string.Join(",", execution.Labels)} in {context}");
+        }
+
+        if (expect.TryGetProperty("labels", out var expectedLabels))
+        {
+            foreach (var property in expectedLabels.EnumerateObject())
+            {
+                var value = property.Value.GetString()!.Replace("${self}", execution.Id, StringComparison.Ordinal);
+                if (value.StartsWith("${taskrun:", StringComparison.Ordinal))
+                {
+                    value = execution.TaskRunList.First(t => t.TaskId == value["${taskrun:".Length..^1]).Id;
+                }
+
+                Assert.Contains(new ExecutionLabel(property.Name, value), execution.Labels);
+            }
         }
 
         if (expect.TryGetProperty("outputsNull", out var outputsNull) && outputsNull.GetBoolean())
