@@ -100,7 +100,7 @@ internal sealed partial class ExecutorStepBuilder
 
     private void EndExecution()
     {
-        var state = GuessFinalState(_runs.Where(r => r.ParentTaskRunId is null && !_afterExecutionIds.Contains(r.TaskId)));
+        var state = GuessFinalState(ChildRuns(null).Where(r => !_afterExecutionIds.Contains(r.TaskId)));
         IReadOnlyDictionary<string, object?>? outputs = null;
         if (!_flow.Outputs.IsDefaultOrEmpty && !state.IsFailureLike())
         {
@@ -198,7 +198,7 @@ internal sealed partial class ExecutorStepBuilder
             return false;
         }
 
-        var state = GuessFinalState(_runs.Where(r => r.ParentTaskRunId == taskRun.Id));
+        var state = GuessFinalState(ChildRuns(taskRun.Id));
         if (kind == TaskKind.AllowFailure && state == State.Failed)
         {
             state = State.Warning;
@@ -288,7 +288,7 @@ internal sealed partial class ExecutorStepBuilder
     }
 
     private bool HasLiveChildren(string? parentId, HashSet<string>? excludedTaskIds = null) =>
-        _runs.Any(r => r.ParentTaskRunId == parentId && !r.State.Current.IsTerminal() && (excludedTaskIds is null || !excludedTaskIds.Contains(r.TaskId)));
+        ChildRuns(parentId).Any(r => !r.State.Current.IsTerminal() && (excludedTaskIds is null || !excludedTaskIds.Contains(r.TaskId)));
 
     private bool IsTerminated(IReadOnlyList<ResolvedTask> tasks, string? parentId) =>
         tasks.All(t => FindRun(t, parentId) is { } run && run.State.Current.IsTerminal());
@@ -317,11 +317,15 @@ internal sealed partial class ExecutorStepBuilder
 
     private TaskRun? FindRun(ResolvedTask resolved, string? parentId)
     {
-        foreach (var run in _runs)
+        if (!_byTask.TryGetValue((parentId, resolved.Task.Id, resolved.Value), out var positions))
         {
-            if (run.TaskId == resolved.Task.Id && run.ParentTaskRunId == parentId
-                && (resolved.Value is null || resolved.Value == run.Value)
-                && (resolved.Iteration is null || resolved.Iteration == run.Iteration))
+            return null;
+        }
+
+        foreach (var position in positions)
+        {
+            var run = _runs[position];
+            if (resolved.Iteration is null || resolved.Iteration == run.Iteration)
             {
                 return run;
             }
@@ -405,23 +409,59 @@ internal sealed partial class ExecutorStepBuilder
         var result = new List<ResolvedTask>();
         var notStarted = new List<ResolvedTask>();
         var active = 0;
-        foreach (var group in tasks.GroupBy(t => t.Value))
+        var start = 0;
+        while (start < tasks.Count)
         {
-            var list = group.ToList();
-            var runs = list.Select(t => FindRun(t, parentId)).ToList();
-            if (runs.All(r => r is null))
+            // Tasks of one value are contiguous (values x tasks).
+            var end = start;
+            while (end < tasks.Count && tasks[end].Value == tasks[start].Value)
             {
-                notStarted.Add(list[0]);
-                continue;
+                end++;
             }
 
-            if (runs.All(r => r is not null && r.State.Current.IsTerminal()))
+            var anyRun = false;
+            var allTerminal = true;
+            ResolvedTask? next = null;
+            var blocked = false;
+            for (var i = start; i < end; i++)
             {
-                continue;
+                var run = FindRun(tasks[i], parentId);
+                if (run is null)
+                {
+                    allTerminal = false;
+                    if (!blocked && next is null)
+                    {
+                        next = tasks[i];
+                    }
+
+                    continue;
+                }
+
+                anyRun = true;
+                if (!run.State.Current.IsTerminal())
+                {
+                    allTerminal = false;
+                    if (next is null)
+                    {
+                        blocked = true;
+                    }
+                }
             }
 
-            active++;
-            result.AddRange(SequentialNexts(list, parentId));
+            if (!anyRun)
+            {
+                notStarted.Add(tasks[start]);
+            }
+            else if (!allTerminal)
+            {
+                active++;
+                if (!blocked && next is not null)
+                {
+                    result.Add(next);
+                }
+            }
+
+            start = end;
         }
 
         foreach (var first in notStarted)
@@ -461,6 +501,21 @@ internal sealed partial class ExecutorStepBuilder
     }
 
     private Children ChildrenOf(TaskRun taskRun, TaskDefinition task, TaskKind kind)
+    {
+        if (kind == TaskKind.WaitFor)
+        {
+            return ComputeChildren(taskRun, task, kind);
+        }
+
+        if (!_children.TryGetValue(taskRun.Id, out var children))
+        {
+            _children[taskRun.Id] = children = ComputeChildren(taskRun, task, kind);
+        }
+
+        return children;
+    }
+
+    private Children ComputeChildren(TaskRun taskRun, TaskDefinition task, TaskKind kind)
     {
         var errors = Resolve(task.Errors);
         var @finally = Resolve(task.Finally);
@@ -534,9 +589,26 @@ internal sealed partial class ExecutorStepBuilder
     /// <summary>ForEach <c>values</c> (or legacy <c>value</c>): a list or a JSON string, rendered; distinct; non-strings as JSON.</summary>
     private List<string> LoopValues(TaskRun taskRun, TaskDefinition task)
     {
+        if (_loopValues.TryGetValue(taskRun.Id, out var cached))
+        {
+            return cached;
+        }
+
+        var computed = RenderLoopValues(taskRun, task);
+        _loopValues[taskRun.Id] = computed;
+        return computed;
+    }
+
+    private List<string> RenderLoopValues(TaskRun taskRun, TaskDefinition task)
+    {
         var raw = task.Properties.GetValueOrDefault("values") ?? task.Properties.GetValueOrDefault("value");
-        var variables = Variables(taskRun, task);
-        var rendered = raw is string template ? _renderer.RenderTyped(template, variables) : _renderer.RenderObject(raw, variables);
+        var rendered = raw switch
+        {
+            string template when template.Contains("{{", StringComparison.Ordinal) => _renderer.RenderTyped(template, Variables(taskRun, task)),
+            string literal => literal,
+            IEnumerable<object?> list when list.All(v => v is not string s || !s.Contains("{{", StringComparison.Ordinal)) => raw,
+            _ => _renderer.RenderObject(raw, Variables(taskRun, task)),
+        };
         if (rendered is string json)
         {
             rendered = ParseJson(json);
@@ -548,6 +620,7 @@ internal sealed partial class ExecutorStepBuilder
         }
 
         var values = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var nulls = 0;
         foreach (var item in items)
         {
@@ -558,7 +631,7 @@ internal sealed partial class ExecutorStepBuilder
             }
 
             var value = item as string ?? ToJson(item);
-            if (!values.Contains(value))
+            if (seen.Add(value))
             {
                 values.Add(value);
             }
@@ -603,7 +676,7 @@ internal sealed partial class ExecutorStepBuilder
 
         if (stop)
         {
-            var state = ApplyAllowances(task, GuessFinalState(_runs.Where(r => r.ParentTaskRunId == taskRun.Id)));
+            var state = ApplyAllowances(task, GuessFinalState(ChildRuns(taskRun.Id)));
             Replace(taskRun.WithState(state, _now));
             return true;
         }

@@ -33,6 +33,10 @@ internal sealed partial class ExecutorStepBuilder
     private readonly DateTimeOffset _now;
     private readonly List<TaskRun> _runs;
     private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string? Parent, string TaskId, string? Value), List<int>> _byTask = [];
+    private readonly Dictionary<string, List<int>> _byParent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _loopValues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Children> _children = new(StringComparer.Ordinal);
     private readonly HashSet<string> _afterExecutionIds;
     private Execution _header;
     private Execution? _snapshot;
@@ -46,10 +50,7 @@ internal sealed partial class ExecutorStepBuilder
         _now = now;
         _header = execution;
         _runs = [.. execution.TaskRunList];
-        for (var i = 0; i < _runs.Count; i++)
-        {
-            _positions[_runs[i].Id] = i;
-        }
+        Reindex();
 
         _afterExecutionIds = new HashSet<string>(_flow.AfterExecution.Select(t => t.Id), StringComparer.Ordinal);
     }
@@ -515,12 +516,8 @@ internal sealed partial class ExecutorStepBuilder
         {
             _header = Executor.PrepareRestart(_flow, Snapshot(), _now);
             _runs.Clear();
-            _positions.Clear();
-            foreach (var taskRun in _header.TaskRunList)
-            {
-                _positions[taskRun.Id] = _runs.Count;
-                _runs.Add(taskRun);
-            }
+            _runs.AddRange(_header.TaskRunList);
+            Reindex();
 
             _snapshot = null;
         }
@@ -569,11 +566,53 @@ internal sealed partial class ExecutorStepBuilder
         }
         else
         {
-            _positions[taskRun.Id] = _runs.Count;
             _runs.Add(taskRun);
+            IndexAt(_runs.Count - 1);
         }
 
         _snapshot = null;
+    }
+
+    private void Reindex()
+    {
+        _positions.Clear();
+        _byTask.Clear();
+        _byParent.Clear();
+        for (var i = 0; i < _runs.Count; i++)
+        {
+            IndexAt(i);
+        }
+    }
+
+    private void IndexAt(int position)
+    {
+        var taskRun = _runs[position];
+        _positions[taskRun.Id] = position;
+        var key = (taskRun.ParentTaskRunId, taskRun.TaskId, taskRun.Value);
+        if (!_byTask.TryGetValue(key, out var sameTask))
+        {
+            _byTask[key] = sameTask = [];
+        }
+
+        sameTask.Add(position);
+        if (!_byParent.TryGetValue(taskRun.ParentTaskRunId ?? "", out var siblings))
+        {
+            _byParent[taskRun.ParentTaskRunId ?? ""] = siblings = [];
+        }
+
+        siblings.Add(position);
+    }
+
+    /// <summary>The direct children of <paramref name="parentId"/> (null: the flow's top-level task runs), in creation order.</summary>
+    private IEnumerable<TaskRun> ChildRuns(string? parentId)
+    {
+        if (_byParent.TryGetValue(parentId ?? "", out var positions))
+        {
+            foreach (var position in positions)
+            {
+                yield return _runs[position];
+            }
+        }
     }
 
     private void SetExecState(State state)

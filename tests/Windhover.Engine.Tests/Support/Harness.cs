@@ -34,6 +34,7 @@ internal sealed class Harness
     public TimeSpan TaskDuration { get; set; } = TimeSpan.FromMilliseconds(10);
     public List<WorkItem> AllWork { get; } = [];
     public List<ExecutorStep> Steps { get; } = [];
+    public TimeSpan ApplyTime { get; private set; }
 
     /// <summary>Per task id: the outcome of the n-th attempt (0-based) given the dispatched work.</summary>
     public Dictionary<string, Func<RunTask, int, WorkerOutcome>> Workers { get; } = [];
@@ -50,7 +51,9 @@ internal sealed class Harness
 
     public Harness Apply(ExecutorEvent @event)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var step = Executor.Apply(Flow, Execution, @event);
+        ApplyTime += watch.Elapsed;
         Steps.Add(step);
         Execution = step.Execution;
         foreach (var item in step.Work)
@@ -98,7 +101,7 @@ internal sealed class Harness
         throw new InvalidOperationException("The harness did not finish");
     }
 
-    public Harness RunToEnd() => Start().Run();
+    public Harness RunToEnd(int maxEvents = 10_000) => Start().Run(maxEvents);
 
     private void Process(WorkItem item)
     {
