@@ -216,6 +216,38 @@ public sealed class Executor(IRenderer renderer, ExecutorOptions? options = null
         };
     }
 
+    /// <summary>
+    /// Kestra's markAs (POST /executions/{id}/state): the task run takes <paramref name="state"/> (a PAUSED Pause task
+    /// marked RUNNING is resumed), its parents go back to RUNNING and the execution becomes RESTARTED. Apply
+    /// <see cref="RestartExecution"/> next to let the executor continue from there.
+    /// </summary>
+    public static Execution PrepareMarkAs(Flow flow, Execution execution, string taskRunId, State state, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        var target = execution.FindTaskRun(taskRunId) ?? throw new InvalidOperationException($"Task run '{taskRunId}' not found in execution '{execution.Id}'");
+        var parents = execution.FindParents(target).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        var runs = execution.TaskRunList.Select(taskRun =>
+        {
+            if (taskRun.Id == target.Id)
+            {
+                return taskRun.WithState(state, now);
+            }
+
+            if (parents.Contains(taskRun.Id) && taskRun.State.Current != State.Running)
+            {
+                return taskRun.WithState(State.Running, now);
+            }
+
+            return taskRun;
+        });
+        return execution with
+        {
+            TaskRunList = [.. runs],
+            Outputs = null,
+            State = execution.State.With(State.Restarted, now),
+        };
+    }
+
     /// <summary>The task ids of a level that runs in sequence, in order; null for a parallel level.</summary>
     private static List<string>? SequentialOrder(Flow flow, Windhover.Flows.Model.TaskDefinition? parent)
     {

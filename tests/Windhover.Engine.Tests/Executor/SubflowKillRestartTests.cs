@@ -206,3 +206,44 @@ public sealed class SubflowKillRestartTests
         Assert.Throws<InvalidOperationException>(() => Windhover.Engine.Executor.Executor.PrepareRestart(flow, h.Execution, h.Now));
     }
 }
+
+public sealed class MarkAsTests
+{
+    [Fact]
+    public void Marking_a_paused_pause_running_resumes_it()
+    {
+        var flow = F.Of(F.Flowable("pause", "Pause", F.L(F.LogT("ko"))), F.Ret("last"));
+        var h = new Harness(flow).RunToEnd();
+        Assert.Equal(State.Paused, h.Execution.State.Current);
+
+        var marked = Windhover.Engine.Executor.Executor.PrepareMarkAs(flow, h.Execution, h.Run("pause").Id, State.Running, h.Now);
+        Assert.Equal(State.Restarted, marked.State.Current);
+        typeof(Harness).GetProperty(nameof(Harness.Execution))!.SetValue(h, marked);
+        h.Apply(new RestartExecution(h.Now)).Run();
+        Assert.Equal(State.Success, h.Execution.State.Current);
+        Assert.Equal(3, h.Count);
+    }
+
+    [Fact]
+    public void Marking_a_task_run_failed_reruns_its_parents()
+    {
+        var each = F.Flowable("1_each", "EachParallel", F.L(F.Seq("2-1_seq", F.LogT("2-1-1_t1"), F.LogT("2-1-2_t2"))), ("value", new List<object?> { "value 1", "value 2" }));
+        var flow = F.Of(each, F.Ret("2_end"));
+        var h = new Harness(flow).RunToEnd();
+        var target = h.Run("2-1_seq", "value 1");
+
+        var marked = Windhover.Engine.Executor.Executor.PrepareMarkAs(flow, h.Execution, target.Id, State.Failed, h.Now);
+        Assert.Equal(State.Restarted, marked.State.Current);
+        Assert.Equal(4, marked.State.Histories.Length);
+        Assert.Equal(State.Running, marked.TaskRunList.Single(t => t.TaskId == "1_each").State.Current);
+        var failed = marked.FindTaskRun(target.Id)!;
+        Assert.Equal(State.Failed, failed.State.Current);
+        Assert.Equal(4, failed.State.Histories.Length);
+        Assert.Null(failed.Attempts);
+
+        typeof(Harness).GetProperty(nameof(Harness.Execution))!.SetValue(h, marked);
+        h.Apply(new RestartExecution(h.Now)).Run();
+        Assert.Equal(State.Failed, h.Execution.State.Current);
+        Assert.Equal(State.Failed, h.StateOf("1_each"));
+    }
+}
