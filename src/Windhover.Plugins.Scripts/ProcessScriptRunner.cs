@@ -82,7 +82,8 @@ public sealed class ProcessScriptRunner
             {
                 var path = workspace.Resolve(name);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await File.WriteAllTextAsync(path, workspace.Render(content), cancellationToken).ConfigureAwait(false);
+                // Small files: a synchronous write is cheaper than the async file path (start overhead matters here).
+                File.WriteAllText(path, workspace.Render(content));
             }
         }
         catch (ArgumentException e)
@@ -135,7 +136,10 @@ public sealed class ProcessScriptRunner
         }
         var pid = process.Id;
         process.StandardInput.Close();
-        run.Emit(ScriptLogLevel.Debug, $"Started process {pid}: {string.Join(' ', argv.Select(Quote))}", ScriptLogSource.Runner);
+        if (onLog is not null)
+        {
+            run.Emit(ScriptLogLevel.Debug, $"Started process {pid}: {string.Join(' ', argv.Select(Quote))}", ScriptLogSource.Runner);
+        }
 
         var stdout = run.PumpAsync(process.StandardOutput, isStdErr: false);
         var stderr = run.PumpAsync(process.StandardError, isStdErr: true);
