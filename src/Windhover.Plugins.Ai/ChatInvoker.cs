@@ -279,21 +279,37 @@ public sealed class ChatInvoker
         }
     }
 
-    private static ChatOptions BuildOptions(AiProviderConfig provider, AiChatConfiguration config, JsonElement? schema) => new()
+    private static ChatOptions BuildOptions(AiProviderConfig provider, AiChatConfiguration config, JsonElement? schema)
     {
-        ModelId = provider.ModelName,
-        Temperature = (float?)config.Temperature,
-        TopP = (float?)config.TopP,
-        TopK = config.TopK,
-        MaxOutputTokens = config.MaxTokens,
-        Seed = config.Seed,
-        ResponseFormat = config.ResponseFormat switch
+        var options = new ChatOptions
         {
-            AiResponseFormat.Json when schema is { } s => ChatResponseFormat.ForJsonSchema(s, config.JsonSchemaName ?? "response", config.JsonSchemaDescription),
-            AiResponseFormat.Json => ChatResponseFormat.Json,
-            _ => null,
-        },
-    };
+            ModelId = provider.ModelName,
+            Temperature = (float?)config.Temperature,
+            TopP = (float?)config.TopP,
+            TopK = config.TopK,
+            MaxOutputTokens = config.MaxTokens,
+            Seed = config.Seed,
+            ResponseFormat = config.ResponseFormat switch
+            {
+                AiResponseFormat.Json when schema is { } s => ChatResponseFormat.ForJsonSchema(s, config.JsonSchemaName ?? "response", config.JsonSchemaDescription),
+                AiResponseFormat.Json => ChatResponseFormat.Json,
+                _ => null,
+            },
+        };
+        if (provider is OpenAiProviderConfig && schema is { } jsonSchema)
+        {
+            // The adapter would rewrite the schema for OpenAI's strict mode (every property required, minLength/minimum/...
+            // moved into descriptions); OpenAI-compatible servers such as vLLM enforce the schema as written, so send it as is.
+            var name = config.JsonSchemaName ?? "response";
+            var description = config.JsonSchemaDescription;
+            var raw = BinaryData.FromString(jsonSchema.GetRawText());
+            options.RawRepresentationFactory = _ => new OpenAI.Chat.ChatCompletionOptions
+            {
+                ResponseFormat = OpenAI.Chat.ChatResponseFormat.CreateJsonSchemaFormat(name, raw, description),
+            };
+        }
+        return options;
+    }
 
     private static JsonElement ParseJsonAnswer(string text, string? finishReason, int attempts)
     {
