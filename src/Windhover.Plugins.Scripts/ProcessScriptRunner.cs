@@ -53,7 +53,8 @@ public sealed class ProcessScriptRunner
     /// Runs <paramref name="request"/>. <paramref name="onLog"/> is called for each log entry as it happens, never
     /// concurrently, stdout and stderr lines each in their order. Failures (non-zero exit, timeout, start error) are
     /// returned as results; cancellation through <paramref name="cancellationToken"/> kills the process tree and throws
-    /// <see cref="OperationCanceledException"/>.
+    /// <see cref="OperationCanceledException"/>. If <paramref name="onLog"/> throws, the process keeps running (its
+    /// output is drained unlogged) and the run then throws <see cref="InvalidOperationException"/> wrapping that error.
     /// </summary>
     public async Task<ScriptResult> RunAsync(ScriptRequest request, Action<ScriptLogEntry>? onLog = null, CancellationToken cancellationToken = default)
     {
@@ -177,6 +178,10 @@ public sealed class ProcessScriptRunner
 
         var exitCode = process.ExitCode;
         cancellationToken.ThrowIfCancellationRequested();
+        if (run.CallbackError is { } callbackError)
+        {
+            throw new InvalidOperationException($"The log callback failed: {callbackError.Message}", callbackError);
+        }
 
         if (timedOut)
         {
@@ -310,6 +315,9 @@ public sealed class ProcessScriptRunner
 
         public bool StdErrWritten { get; private set; }
 
+        /// <summary>The first exception thrown by the log callback; the run ends by rethrowing it.</summary>
+        public Exception? CallbackError { get; private set; }
+
         public IReadOnlyDictionary<string, JsonElement> Vars
         {
             get { lock (_gate) { return new Dictionary<string, JsonElement>(_vars, StringComparer.Ordinal); } }
@@ -332,7 +340,18 @@ public sealed class ProcessScriptRunner
         {
             lock (_gate)
             {
-                onLog?.Invoke(new ScriptLogEntry(level, message, source));
+                if (CallbackError is not null)
+                {
+                    return;
+                }
+                try
+                {
+                    onLog?.Invoke(new ScriptLogEntry(level, message, source));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    CallbackError = e;
+                }
             }
         }
 
@@ -342,7 +361,21 @@ public sealed class ProcessScriptRunner
             {
                 while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
                 {
-                    OnLine(line, isStdErr);
+                    if (CallbackError is not null)
+                    {
+                        continue; // keep draining so that the process never blocks on a full pipe
+                    }
+                    try
+                    {
+                        OnLine(line, isStdErr);
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        lock (_gate)
+                        {
+                            CallbackError ??= e;
+                        }
+                    }
                 }
             }
             catch (ObjectDisposedException)
