@@ -142,6 +142,34 @@ public sealed class OpenAiChatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Backoff_waits_on_the_injected_time_provider()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var invoker = new ChatInvoker(_factory, new ChatInvokerOptions { InitialBackoff = TimeSpan.FromSeconds(10) }, time);
+        _server.Enqueue(FakeLlmServer.OpenAiError(429, "slow down", "requests", "rate_limit_exceeded"), FakeLlmServer.OpenAiAnswer("ok"));
+
+        var call = invoker.InvokeAsync(Request());
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (_server.Received.Count < 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+        await Task.Delay(100);
+        Assert.False(call.IsCompleted); // waiting on the fake clock, not on real time
+        Assert.Single(_server.Received);
+        // Advance only until the retry is sent, so that the fake clock never reaches the request timeout.
+        while (_server.Received.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            time.Advance(TimeSpan.FromSeconds(2));
+            await Task.Delay(20);
+        }
+        var result = await call;
+        Assert.Equal("ok", result.TextOutput);
+        Assert.Equal(2, result.Attempts);
+        Assert.True(result.RequestDuration >= TimeSpan.FromSeconds(10), $"duration on the fake clock: {result.RequestDuration}");
+    }
+
+    [Fact]
     public async Task Server_errors_are_retried_a_bounded_number_of_times()
     {
         _server.Default = _ => FakeLlmServer.OpenAiError(503, "The server is overloaded", "server_error", null);
