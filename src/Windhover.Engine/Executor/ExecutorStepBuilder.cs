@@ -320,6 +320,19 @@ internal sealed partial class ExecutorStepBuilder
         }
 
         var current = taskRun.State.Current;
+        if (kind == TaskKind.ForEachItemExecutable)
+        {
+            var running = taskRun.Outputs?.GetValueOrDefault("executions") as IReadOnlyDictionary<string, object?>;
+            var live = running?.Where(e => e.Value is "RUNNING").Select(e => e.Key).ToList() ?? [];
+            foreach (var childId in live)
+            {
+                Work.Add(new KillChild(childId));
+            }
+
+            Replace(taskRun.WithState(live.Count > 0 ? State.Killing : State.Killed, _now));
+            return;
+        }
+
         if (kind == TaskKind.Subflow)
         {
             if (current is State.Running && taskRun.Outputs?.GetValueOrDefault("executionId") is string childId)
@@ -362,7 +375,12 @@ internal sealed partial class ExecutorStepBuilder
         switch (timer.Kind)
         {
             case TimerKind.RetryTask when taskRun.State.Current == State.Retrying:
-                if (KindOf(taskRun) == TaskKind.Subflow)
+                if (KindOf(taskRun) == TaskKind.ForEachItemExecutable)
+                {
+                    Replace(taskRun.WithState(State.Running, _now));
+                    StartForEachItemBatches(Find(taskRun.Id)!, task);
+                }
+                else if (KindOf(taskRun) == TaskKind.Subflow)
                 {
                     Replace(taskRun.WithState(State.Running, _now));
                     StartSubflow(Find(taskRun.Id)!, task);
@@ -418,6 +436,12 @@ internal sealed partial class ExecutorStepBuilder
 
         var task = _index.Get(taskRun.TaskId);
         var child = ended.Child;
+        if (TaskKinds.Of(task.CanonicalType) == TaskKind.ForEachItemExecutable)
+        {
+            OnBatchEnded(taskRun, task, child);
+            return;
+        }
+
         var transmitFailed = Bool(task, "transmitFailed", true);
         var state = SubflowState(child.State, transmitFailed, task.AllowFailure, task.AllowWarning);
         if (taskRun.State.Current == State.Killing)
@@ -519,6 +543,9 @@ internal sealed partial class ExecutorStepBuilder
             {
                 case TaskKind.Subflow:
                     StartSubflow(taskRun, task);
+                    break;
+                case TaskKind.ForEachItemExecutable:
+                    StartForEachItemBatches(taskRun, task);
                     break;
                 case var kind when kind.IsFlowable():
                     Replace(taskRun.WithState(State.Running, _now));

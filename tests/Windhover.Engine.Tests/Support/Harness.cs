@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Executor;
+using Windhover.Engine.Expressions;
 using Windhover.Flows.Model;
 using ExecutorType = Windhover.Engine.Executor.Executor;
 
@@ -24,7 +25,7 @@ internal sealed class Harness
         Execution = Execution.Create("exec0000000000000000001", flow.Namespace, flow.Id, flow.Revision ?? 1, Now, inputs, labels);
     }
 
-    public static TemporaryRenderer Renderer { get; } = new();
+    public static IRenderer Renderer { get; } = new ExpressionRenderer();
 
     public ExecutorType Executor { get; } = new(Renderer);
     public Flow Flow { get; }
@@ -149,7 +150,7 @@ internal sealed class Harness
                 _ => RenderAll(run),
             };
         }
-        catch (InvalidOperationException)
+        catch (Windhover.Flows.Expressions.ExpressionException)
         {
             return new WorkerOutcome(State.Failed);
         }
