@@ -100,7 +100,7 @@ internal sealed partial class ExecutorStepBuilder
 
     private void EndExecution()
     {
-        var state = GuessFinalState(_runs.Where(r => r.ParentTaskRunId is null && !_afterExecutionIds.Contains(r.TaskId)));
+        var state = GuessFinalState(ChildRuns(null).Where(r => !_afterExecutionIds.Contains(r.TaskId)));
         IReadOnlyDictionary<string, object?>? outputs = null;
         if (!_flow.Outputs.IsDefaultOrEmpty && !state.IsFailureLike())
         {
@@ -198,7 +198,7 @@ internal sealed partial class ExecutorStepBuilder
             return false;
         }
 
-        var state = GuessFinalState(_runs.Where(r => r.ParentTaskRunId == taskRun.Id));
+        var state = GuessFinalState(ChildRuns(taskRun.Id));
         if (kind == TaskKind.AllowFailure && state == State.Failed)
         {
             state = State.Warning;
@@ -288,7 +288,7 @@ internal sealed partial class ExecutorStepBuilder
     }
 
     private bool HasLiveChildren(string? parentId, HashSet<string>? excludedTaskIds = null) =>
-        _runs.Any(r => r.ParentTaskRunId == parentId && !r.State.Current.IsTerminal() && (excludedTaskIds is null || !excludedTaskIds.Contains(r.TaskId)));
+        ChildRuns(parentId).Any(r => !r.State.Current.IsTerminal() && (excludedTaskIds is null || !excludedTaskIds.Contains(r.TaskId)));
 
     private bool IsTerminated(IReadOnlyList<ResolvedTask> tasks, string? parentId) =>
         tasks.All(t => FindRun(t, parentId) is { } run && run.State.Current.IsTerminal());
@@ -317,24 +317,7 @@ internal sealed partial class ExecutorStepBuilder
 
     private TaskRun? FindRun(ResolvedTask resolved, string? parentId)
     {
-        // Positions by (task id, parent): a linear scan here made every step O(task runs²). Positions are stable
-        // (runs are replaced in place or appended), so the index is rebuilt only after appends or a restart.
-        if (_runIndex is null)
-        {
-            _runIndex = [];
-            for (var i = 0; i < _runs.Count; i++)
-            {
-                var key = (_runs[i].TaskId, _runs[i].ParentTaskRunId);
-                if (!_runIndex.TryGetValue(key, out var list))
-                {
-                    _runIndex[key] = list = [];
-                }
-
-                list.Add(i);
-            }
-        }
-
-        if (!_runIndex.TryGetValue((resolved.Task.Id, parentId), out var positions))
+        if (!_byTask.TryGetValue((parentId, resolved.Task.Id, resolved.Value), out var positions))
         {
             return null;
         }
@@ -342,7 +325,7 @@ internal sealed partial class ExecutorStepBuilder
         foreach (var position in positions)
         {
             var run = _runs[position];
-            if ((resolved.Value is null || resolved.Value == run.Value) && (resolved.Iteration is null || resolved.Iteration == run.Iteration))
+            if (resolved.Iteration is null || resolved.Iteration == run.Iteration)
             {
                 return run;
             }
@@ -350,8 +333,6 @@ internal sealed partial class ExecutorStepBuilder
 
         return null;
     }
-
-    private Dictionary<(string TaskId, string? ParentId), List<int>>? _runIndex;
 
     private List<ResolvedTask> SequentialNexts(IReadOnlyList<ResolvedTask> tasks, string? parentId)
     {
@@ -428,23 +409,59 @@ internal sealed partial class ExecutorStepBuilder
         var result = new List<ResolvedTask>();
         var notStarted = new List<ResolvedTask>();
         var active = 0;
-        foreach (var group in tasks.GroupBy(t => t.Value))
+        var start = 0;
+        while (start < tasks.Count)
         {
-            var list = group.ToList();
-            var runs = list.Select(t => FindRun(t, parentId)).ToList();
-            if (runs.All(r => r is null))
+            // Tasks of one value are contiguous (values x tasks).
+            var end = start;
+            while (end < tasks.Count && tasks[end].Value == tasks[start].Value)
             {
-                notStarted.Add(list[0]);
-                continue;
+                end++;
             }
 
-            if (runs.All(r => r is not null && r.State.Current.IsTerminal()))
+            var anyRun = false;
+            var allTerminal = true;
+            ResolvedTask? next = null;
+            var blocked = false;
+            for (var i = start; i < end; i++)
             {
-                continue;
+                var run = FindRun(tasks[i], parentId);
+                if (run is null)
+                {
+                    allTerminal = false;
+                    if (!blocked && next is null)
+                    {
+                        next = tasks[i];
+                    }
+
+                    continue;
+                }
+
+                anyRun = true;
+                if (!run.State.Current.IsTerminal())
+                {
+                    allTerminal = false;
+                    if (next is null)
+                    {
+                        blocked = true;
+                    }
+                }
             }
 
-            active++;
-            result.AddRange(SequentialNexts(list, parentId));
+            if (!anyRun)
+            {
+                notStarted.Add(tasks[start]);
+            }
+            else if (!allTerminal)
+            {
+                active++;
+                if (!blocked && next is not null)
+                {
+                    result.Add(next);
+                }
+            }
+
+            start = end;
         }
 
         foreach (var first in notStarted)
@@ -485,6 +502,21 @@ internal sealed partial class ExecutorStepBuilder
 
     private Children ChildrenOf(TaskRun taskRun, TaskDefinition task, TaskKind kind)
     {
+        if (kind == TaskKind.WaitFor)
+        {
+            return ComputeChildren(taskRun, task, kind);
+        }
+
+        if (!_children.TryGetValue(taskRun.Id, out var children))
+        {
+            _children[taskRun.Id] = children = ComputeChildren(taskRun, task, kind);
+        }
+
+        return children;
+    }
+
+    private Children ComputeChildren(TaskRun taskRun, TaskDefinition task, TaskKind kind)
+    {
         var errors = Resolve(task.Errors);
         var @finally = Resolve(task.Finally);
         switch (kind)
@@ -501,7 +533,7 @@ internal sealed partial class ExecutorStepBuilder
                 var selected = outputs?.GetValueOrDefault("value") as string ?? "";
                 return new Children(Resolve(SwitchCase(task, selected) ?? []), errors, @finally);
             case TaskKind.If:
-                var condition = _renderer.Render(ConditionTemplate(task), Variables(taskRun, task));
+                var condition = _renderer.Render(TextProperty(task, "condition"), Variables(taskRun, task));
                 return new Children(Resolve(task.TaskList(IsTruthy(condition) ? "then" : "else")), errors, @finally);
             case TaskKind.ForEach:
             case TaskKind.EachSequential:
@@ -528,6 +560,8 @@ internal sealed partial class ExecutorStepBuilder
                 }
 
                 return new Children(Resolve([.. entries.Select(e => e.Task)]), errors, @finally, ChildMode.Dag, (int)(Long(task.Properties.GetValueOrDefault("concurrent")) ?? 0), dependsOn);
+            case TaskKind.ForEachItem:
+                return new Children([.. FlowIndex.ForEachItemChildren(task).Select(t => new ResolvedTask(_index.Get(t.Id)))], errors, @finally);
             case TaskKind.WaitFor:
                 var iteration = (int)(Long(taskRun.Outputs?.GetValueOrDefault("iterationCount")) ?? 0);
                 return new Children(Resolve(task.TaskList("tasks"), null, iteration), errors, @finally);
@@ -544,7 +578,7 @@ internal sealed partial class ExecutorStepBuilder
             _ => null,
         };
 
-    private static string ConditionTemplate(TaskDefinition task) => task.Properties.GetValueOrDefault("condition") switch
+    private static string TextProperty(TaskDefinition task, string property) => task.Properties.GetValueOrDefault(property) switch
     {
         string s => s,
         bool b => b ? "true" : "false",
@@ -555,9 +589,26 @@ internal sealed partial class ExecutorStepBuilder
     /// <summary>ForEach <c>values</c> (or legacy <c>value</c>): a list or a JSON string, rendered; distinct; non-strings as JSON.</summary>
     private List<string> LoopValues(TaskRun taskRun, TaskDefinition task)
     {
+        if (_loopValues.TryGetValue(taskRun.Id, out var cached))
+        {
+            return cached;
+        }
+
+        var computed = RenderLoopValues(taskRun, task);
+        _loopValues[taskRun.Id] = computed;
+        return computed;
+    }
+
+    private List<string> RenderLoopValues(TaskRun taskRun, TaskDefinition task)
+    {
         var raw = task.Properties.GetValueOrDefault("values") ?? task.Properties.GetValueOrDefault("value");
-        var variables = Variables(taskRun, task);
-        var rendered = raw is string template ? _renderer.RenderTyped(template, variables) : _renderer.RenderObject(raw, variables);
+        var rendered = raw switch
+        {
+            string template when template.Contains("{{", StringComparison.Ordinal) => _renderer.RenderTyped(template, Variables(taskRun, task)),
+            string literal => literal,
+            IEnumerable<object?> list when list.All(v => v is not string s || !s.Contains("{{", StringComparison.Ordinal)) => raw,
+            _ => _renderer.RenderObject(raw, Variables(taskRun, task)),
+        };
         if (rendered is string json)
         {
             rendered = ParseJson(json);
@@ -569,6 +620,7 @@ internal sealed partial class ExecutorStepBuilder
         }
 
         var values = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var nulls = 0;
         foreach (var item in items)
         {
@@ -579,7 +631,7 @@ internal sealed partial class ExecutorStepBuilder
             }
 
             var value = item as string ?? ToJson(item);
-            if (!values.Contains(value))
+            if (seen.Add(value))
             {
                 values.Add(value);
             }
@@ -614,7 +666,7 @@ internal sealed partial class ExecutorStepBuilder
         bool stop;
         try
         {
-            stop = IsTruthy(_renderer.Render(ConditionTemplate(task), Variables(taskRun, task)));
+            stop = IsTruthy(_renderer.Render(TextProperty(task, "condition"), Variables(taskRun, task)));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -624,7 +676,7 @@ internal sealed partial class ExecutorStepBuilder
 
         if (stop)
         {
-            var state = ApplyAllowances(task, GuessFinalState(_runs.Where(r => r.ParentTaskRunId == taskRun.Id)));
+            var state = ApplyAllowances(task, GuessFinalState(ChildRuns(taskRun.Id)));
             Replace(taskRun.WithState(state, _now));
             return true;
         }
@@ -704,6 +756,14 @@ internal sealed partial class ExecutorStepBuilder
         {
             StartSubflow(taskRun, task);
         }
+        else if (kind == TaskKind.ForEachItemExecutable)
+        {
+            StartForEachItemBatches(taskRun, task);
+        }
+        else if (kind == TaskKind.Labels)
+        {
+            UpdateLabels(taskRun, task);
+        }
         else if (kind.IsFlowable())
         {
             StartFlowable(taskRun, task, kind);
@@ -726,7 +786,8 @@ internal sealed partial class ExecutorStepBuilder
             }
         }
 
-        Work.Add(new RunTask(taskRun, task, Variables(taskRun, task), workingDirectory?.Id, workingDirectory is null ? null : _index.Get(workingDirectory.TaskId)));
+        var variables = RunVariables.For(_flow, Snapshot(), taskRun, task, _options.Envs, _options.Globals, workingDirectory?.Value);
+        Work.Add(new RunTask(taskRun, task, variables, workingDirectory?.Id, workingDirectory is null ? null : _index.Get(workingDirectory.TaskId)));
     }
 
     private void StartFlowable(TaskRun taskRun, TaskDefinition task, TaskKind kind)
@@ -738,7 +799,7 @@ internal sealed partial class ExecutorStepBuilder
             switch (kind)
             {
                 case TaskKind.Switch:
-                    var value = _renderer.Render(task.Properties.GetValueOrDefault("value") as string ?? "", Variables(taskRun, task));
+                    var value = _renderer.Render(TextProperty(task, "value"), Variables(taskRun, task));
                     var matched = SwitchCase(task, value) is not null;
                     if (!matched && task.TaskList("defaults").IsDefaultOrEmpty)
                     {
@@ -749,7 +810,7 @@ internal sealed partial class ExecutorStepBuilder
                     Replace(taskRun with { Outputs = new Dictionary<string, object?> { ["value"] = value, ["defaults"] = !matched } });
                     break;
                 case TaskKind.If:
-                    _renderer.Render(ConditionTemplate(task), Variables(taskRun, task));
+                    _renderer.Render(TextProperty(task, "condition"), Variables(taskRun, task));
                     break;
                 case TaskKind.ForEach or TaskKind.EachSequential or TaskKind.EachParallel:
                     LoopValues(taskRun, task);
@@ -759,9 +820,6 @@ internal sealed partial class ExecutorStepBuilder
                     break;
                 case TaskKind.Pause:
                     StartPause(taskRun, task);
-                    break;
-                case TaskKind.ForEachItem:
-                    FailFlowable(taskRun, task, $"Task '{task.Id}': ForEachItem is not supported by this executor yet");
                     break;
             }
         }
@@ -780,6 +838,11 @@ internal sealed partial class ExecutorStepBuilder
             if (raw is string template && template.Contains("{{", StringComparison.Ordinal))
             {
                 raw = _renderer.Render(template, variables);
+            }
+
+            if (raw is null && property == "timeout" && task.Timeout is { } typed)
+            {
+                raw = typed.Contains("{{", StringComparison.Ordinal) ? _renderer.Render(typed, variables) : typed;
             }
 
             return raw is null ? null : KestraJson.TryParseDuration(raw, out var duration) ? duration : throw new FormatException($"Invalid duration '{raw}' for '{property}'");
@@ -810,83 +873,8 @@ internal sealed partial class ExecutorStepBuilder
         try
         {
             var variables = Variables(taskRun, task);
-            string Text(string property) => task.Properties.GetValueOrDefault(property) is string s
-                ? _renderer.Render(s, variables)
-                : throw new InvalidOperationException($"Subflow task '{task.Id}' requires '{property}'");
-
-            var inputs = task.Properties.GetValueOrDefault("inputs") is { } rawInputs
-                ? _renderer.RenderObject(rawInputs, variables) as IReadOnlyDictionary<string, object?> ?? new Dictionary<string, object?>()
-                : new Dictionary<string, object?>();
-
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (Bool(task, "inheritLabels", false))
-            {
-                foreach (var label in _header.Labels)
-                {
-                    labels[label.Key] = label.Value;
-                }
-            }
-
-            switch (_renderer.RenderObject(task.Properties.GetValueOrDefault("labels"), variables))
-            {
-                case IReadOnlyDictionary<string, object?> map:
-                    foreach (var (key, value) in map)
-                    {
-                        labels[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
-                    }
-
-                    break;
-                case IEnumerable<object?> list:
-                    foreach (var item in list)
-                    {
-                        if (item is IReadOnlyDictionary<string, object?> entry && entry.GetValueOrDefault("key") is string key)
-                        {
-                            labels[key] = Convert.ToString(entry.GetValueOrDefault("value"), System.Globalization.CultureInfo.InvariantCulture) ?? "";
-                        }
-                    }
-
-                    break;
-            }
-
-            var correlationId = _header.Labels.FirstOrDefault(l => l.Key == "system.correlationId")?.Value ?? _header.Id;
-            labels["system.correlationId"] = correlationId;
-
-            DateTimeOffset? scheduleDate = task.Properties.GetValueOrDefault("scheduleDate") switch
-            {
-                string s => _renderer.RenderTyped(s, variables) switch
-                {
-                    DateTimeOffset date => date,
-                    var other => DateTimeOffset.Parse(Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture)!, System.Globalization.CultureInfo.InvariantCulture),
-                },
-                _ => null,
-            };
-
-            request = new ChildExecutionRequest
-            {
-                ExecutionId = IdGenerator.Derive(_header.Id, taskRun.Id, "subflow", taskRun.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                Namespace = Text("namespace"),
-                FlowId = Text("flowId"),
-                Revision = (int?)Long(task.Properties.GetValueOrDefault("revision")),
-                Inputs = inputs,
-                Labels = [.. labels.Select(l => new ExecutionLabel(l.Key, l.Value))],
-                Trigger = new ExecutionTrigger
-                {
-                    Id = task.Id,
-                    Type = task.CanonicalType,
-                    Variables = new Dictionary<string, object?>
-                    {
-                        ["executionId"] = _header.Id,
-                        ["namespace"] = _header.Namespace,
-                        ["flowId"] = _header.FlowId,
-                        ["flowRevision"] = (long)_header.FlowRevision,
-                    },
-                },
-                Wait = wait,
-                TransmitFailed = Bool(task, "transmitFailed", true),
-                ScheduleDate = scheduleDate,
-                ParentExecutionId = _header.Id,
-                ParentTaskRunId = taskRun.Id,
-            };
+            var executionId = IdGenerator.Derive(_header.Id, taskRun.Id, "subflow", taskRun.AttemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request = BuildChildRequest(taskRun, task, variables, executionId, wait);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -905,5 +893,168 @@ internal sealed partial class ExecutorStepBuilder
             var attempts = (running.Attempts ?? []).Add(new TaskRunAttempt { State = StateInfo.Of(State.Success, _now) });
             Replace((running with { Attempts = attempts }).WithState(State.Success, _now));
         }
+    }
+
+    /// <summary>
+    /// The Labels task (Kestra's ExecutionUpdatableTask): <c>labels</c> as a map (keys rendered too), a list of
+    /// key/value, or an expression giving a JSON object; values become strings; existing keys are overridden.
+    /// </summary>
+    private void UpdateLabels(TaskRun taskRun, TaskDefinition task)
+    {
+        var running = taskRun.WithState(State.Running, _now);
+        try
+        {
+            var variables = Variables(running, task);
+            var raw = task.Properties.GetValueOrDefault("labels");
+            var pairs = new List<KeyValuePair<string, string>>();
+            static string Text(object? value) => value switch
+            {
+                null => "",
+                bool b => b ? "true" : "false",
+                IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+                _ => value.ToString() ?? "",
+            };
+
+            var rendered = raw is string template ? _renderer.RenderTyped(template, variables) : raw;
+            if (rendered is string json)
+            {
+                rendered = ParseJson(json);
+            }
+
+            switch (rendered)
+            {
+                case IReadOnlyDictionary<string, object?> map:
+                    foreach (var (key, value) in map)
+                    {
+                        pairs.Add(new(_renderer.Render(key, variables), Text(value is string s ? _renderer.RenderTyped(s, variables) : value)));
+                    }
+
+                    break;
+                case IEnumerable<object?> list:
+                    foreach (var item in list)
+                    {
+                        if (item is IReadOnlyDictionary<string, object?> entry)
+                        {
+                            pairs.Add(new(Text(_renderer.RenderObject(entry.GetValueOrDefault("key"), variables)), Text(_renderer.RenderObject(entry.GetValueOrDefault("value"), variables))));
+                        }
+                    }
+
+                    break;
+                default:
+                    throw new InvalidOperationException($"Labels task '{task.Id}': labels must be a map, a list of key/value or a JSON object");
+            }
+
+            var labels = _header.Labels.ToList();
+            foreach (var (key, value) in pairs)
+            {
+                if (key.StartsWith("system.", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"Labels task '{task.Id}': system label '{key}' cannot be set");
+                }
+
+                var index = labels.FindIndex(l => l.Key == key);
+                if (index >= 0)
+                {
+                    labels[index] = new ExecutionLabel(key, value);
+                }
+                else
+                {
+                    labels.Add(new ExecutionLabel(key, value));
+                }
+            }
+
+            _header = _header with { Labels = [.. labels] };
+            _snapshot = null;
+            var attempt = new TaskRunAttempt { State = StateInfo.Of(State.Running, _now).With(State.Success, _now) };
+            Replace((running with { Attempts = [attempt] }).WithState(State.Success, _now));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log(ExecutorLogLevel.Error, e.Message, taskRun);
+            var attempt = new TaskRunAttempt { State = StateInfo.Of(State.Running, _now).With(State.Failed, _now) };
+            EndAttempt(running with { Attempts = [attempt] }, task, State.Failed);
+        }
+    }
+
+    /// <summary>A child execution request from a Subflow or ForEachItem definition (namespace, flowId, inputs, labels...).</summary>
+    private ChildExecutionRequest BuildChildRequest(TaskRun taskRun, TaskDefinition task, IReadOnlyDictionary<string, object?> variables, string executionId, bool wait)
+    {
+        string Text(string property) => task.Properties.GetValueOrDefault(property) is string s
+            ? _renderer.Render(s, variables)
+            : throw new InvalidOperationException($"Task '{task.Id}' requires '{property}'");
+
+        var inputs = task.Properties.GetValueOrDefault("inputs") is { } rawInputs
+            ? _renderer.RenderObject(rawInputs, variables) as IReadOnlyDictionary<string, object?> ?? new Dictionary<string, object?>()
+            : new Dictionary<string, object?>();
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Bool(task, "inheritLabels", false))
+        {
+            foreach (var label in _header.Labels)
+            {
+                labels[label.Key] = label.Value;
+            }
+        }
+
+        switch (_renderer.RenderObject(task.Properties.GetValueOrDefault("labels"), variables))
+        {
+            case IReadOnlyDictionary<string, object?> map:
+                foreach (var (key, value) in map)
+                {
+                    labels[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                }
+
+                break;
+            case IEnumerable<object?> list:
+                foreach (var item in list)
+                {
+                    if (item is IReadOnlyDictionary<string, object?> entry && entry.GetValueOrDefault("key") is string key)
+                    {
+                        labels[key] = Convert.ToString(entry.GetValueOrDefault("value"), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                    }
+                }
+
+                break;
+        }
+
+        labels["system.correlationId"] = _header.Labels.FirstOrDefault(l => l.Key == "system.correlationId")?.Value ?? _header.Id;
+
+        DateTimeOffset? scheduleDate = task.Properties.GetValueOrDefault("scheduleDate") switch
+        {
+            string s => _renderer.RenderTyped(s, variables) switch
+            {
+                DateTimeOffset date => date,
+                var other => DateTimeOffset.Parse(Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture)!, System.Globalization.CultureInfo.InvariantCulture),
+            },
+            _ => null,
+        };
+
+        var triggerTask = TaskKinds.Of(task.CanonicalType) == TaskKind.ForEachItemExecutable ? _index.Parent(task.Id) ?? task : task;
+        return new ChildExecutionRequest
+        {
+            ExecutionId = executionId,
+            Namespace = Text("namespace"),
+            FlowId = Text("flowId"),
+            Revision = (int?)Long(task.Properties.GetValueOrDefault("revision")),
+            Inputs = inputs,
+            Labels = [.. labels.Select(l => new ExecutionLabel(l.Key, l.Value))],
+            Trigger = new ExecutionTrigger
+            {
+                Id = triggerTask.Id,
+                Type = triggerTask.CanonicalType,
+                Variables = new Dictionary<string, object?>
+                {
+                    ["executionId"] = _header.Id,
+                    ["namespace"] = _header.Namespace,
+                    ["flowId"] = _header.FlowId,
+                    ["flowRevision"] = (long)_header.FlowRevision,
+                },
+            },
+            Wait = wait,
+            TransmitFailed = Bool(task, "transmitFailed", true),
+            ScheduleDate = scheduleDate,
+            ParentExecutionId = _header.Id,
+            ParentTaskRunId = taskRun.Id,
+        };
     }
 }

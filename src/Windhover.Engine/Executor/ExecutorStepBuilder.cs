@@ -33,6 +33,10 @@ internal sealed partial class ExecutorStepBuilder
     private readonly DateTimeOffset _now;
     private readonly List<TaskRun> _runs;
     private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string? Parent, string TaskId, string? Value), List<int>> _byTask = [];
+    private readonly Dictionary<string, List<int>> _byParent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _loopValues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Children> _children = new(StringComparer.Ordinal);
     private readonly HashSet<string> _afterExecutionIds;
     private Execution _header;
     private Execution? _snapshot;
@@ -46,10 +50,7 @@ internal sealed partial class ExecutorStepBuilder
         _now = now;
         _header = execution;
         _runs = [.. execution.TaskRunList];
-        for (var i = 0; i < _runs.Count; i++)
-        {
-            _positions[_runs[i].Id] = i;
-        }
+        Reindex();
 
         _afterExecutionIds = new HashSet<string>(_flow.AfterExecution.Select(t => t.Id), StringComparer.Ordinal);
     }
@@ -320,6 +321,19 @@ internal sealed partial class ExecutorStepBuilder
         }
 
         var current = taskRun.State.Current;
+        if (kind == TaskKind.ForEachItemExecutable)
+        {
+            var running = taskRun.Outputs?.GetValueOrDefault("executions") as IReadOnlyDictionary<string, object?>;
+            var live = running?.Where(e => e.Value is "RUNNING").Select(e => e.Key).ToList() ?? [];
+            foreach (var childId in live)
+            {
+                Work.Add(new KillChild(childId));
+            }
+
+            Replace(taskRun.WithState(live.Count > 0 ? State.Killing : State.Killed, _now));
+            return;
+        }
+
         if (kind == TaskKind.Subflow)
         {
             if (current is State.Running && taskRun.Outputs?.GetValueOrDefault("executionId") is string childId)
@@ -362,7 +376,12 @@ internal sealed partial class ExecutorStepBuilder
         switch (timer.Kind)
         {
             case TimerKind.RetryTask when taskRun.State.Current == State.Retrying:
-                if (KindOf(taskRun) == TaskKind.Subflow)
+                if (KindOf(taskRun) == TaskKind.ForEachItemExecutable)
+                {
+                    Replace(taskRun.WithState(State.Running, _now));
+                    StartForEachItemBatches(Find(taskRun.Id)!, task);
+                }
+                else if (KindOf(taskRun) == TaskKind.Subflow)
                 {
                     Replace(taskRun.WithState(State.Running, _now));
                     StartSubflow(Find(taskRun.Id)!, task);
@@ -418,6 +437,12 @@ internal sealed partial class ExecutorStepBuilder
 
         var task = _index.Get(taskRun.TaskId);
         var child = ended.Child;
+        if (TaskKinds.Of(task.CanonicalType) == TaskKind.ForEachItemExecutable)
+        {
+            OnBatchEnded(taskRun, task, child);
+            return;
+        }
+
         var transmitFailed = Bool(task, "transmitFailed", true);
         var state = SubflowState(child.State, transmitFailed, task.AllowFailure, task.AllowWarning);
         if (taskRun.State.Current == State.Killing)
@@ -491,13 +516,8 @@ internal sealed partial class ExecutorStepBuilder
         {
             _header = Executor.PrepareRestart(_flow, Snapshot(), _now);
             _runs.Clear();
-            _runIndex = null;
-            _positions.Clear();
-            foreach (var taskRun in _header.TaskRunList)
-            {
-                _positions[taskRun.Id] = _runs.Count;
-                _runs.Add(taskRun);
-            }
+            _runs.AddRange(_header.TaskRunList);
+            Reindex();
 
             _snapshot = null;
         }
@@ -521,6 +541,9 @@ internal sealed partial class ExecutorStepBuilder
                 case TaskKind.Subflow:
                     StartSubflow(taskRun, task);
                     break;
+                case TaskKind.ForEachItemExecutable:
+                    StartForEachItemBatches(taskRun, task);
+                    break;
                 case var kind when kind.IsFlowable():
                     Replace(taskRun.WithState(State.Running, _now));
                     break;
@@ -543,12 +566,53 @@ internal sealed partial class ExecutorStepBuilder
         }
         else
         {
-            _positions[taskRun.Id] = _runs.Count;
             _runs.Add(taskRun);
-            _runIndex = null;
+            IndexAt(_runs.Count - 1);
         }
 
         _snapshot = null;
+    }
+
+    private void Reindex()
+    {
+        _positions.Clear();
+        _byTask.Clear();
+        _byParent.Clear();
+        for (var i = 0; i < _runs.Count; i++)
+        {
+            IndexAt(i);
+        }
+    }
+
+    private void IndexAt(int position)
+    {
+        var taskRun = _runs[position];
+        _positions[taskRun.Id] = position;
+        var key = (taskRun.ParentTaskRunId, taskRun.TaskId, taskRun.Value);
+        if (!_byTask.TryGetValue(key, out var sameTask))
+        {
+            _byTask[key] = sameTask = [];
+        }
+
+        sameTask.Add(position);
+        if (!_byParent.TryGetValue(taskRun.ParentTaskRunId ?? "", out var siblings))
+        {
+            _byParent[taskRun.ParentTaskRunId ?? ""] = siblings = [];
+        }
+
+        siblings.Add(position);
+    }
+
+    /// <summary>The direct children of <paramref name="parentId"/> (null: the flow's top-level task runs), in creation order.</summary>
+    private IEnumerable<TaskRun> ChildRuns(string? parentId)
+    {
+        if (_byParent.TryGetValue(parentId ?? "", out var positions))
+        {
+            foreach (var position in positions)
+            {
+                yield return _runs[position];
+            }
+        }
     }
 
     private void SetExecState(State state)

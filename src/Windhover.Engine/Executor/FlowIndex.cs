@@ -100,6 +100,29 @@ internal sealed class FlowIndex
 
         AddAll(task.Errors, task.Id, true);
         AddAll(task.Finally, task.Id, true);
+
+        if (TaskKinds.Of(task.CanonicalType) == TaskKind.ForEachItem)
+        {
+            foreach (var child in ForEachItemChildren(task))
+            {
+                _tasks[child.Id] = child;
+                _parents[child.Id] = task.Id;
+            }
+        }
+    }
+
+    /// <summary>
+    /// ForEachItem runs as three children, like Kestra: <c>{id}_split</c> (a worker splits <c>items</c> into batches and
+    /// returns their URIs as output <c>splits</c>), <c>{id}_items</c> (one child execution per batch) and, when
+    /// <c>wait</c> is true, <c>{id}_merge</c> (a worker merges the children's outputs). They carry the parent's properties.
+    /// </summary>
+    public static ImmutableArray<TaskDefinition> ForEachItemChildren(TaskDefinition task)
+    {
+        var wait = task.Properties.GetValueOrDefault("wait") is not false;
+        var split = task with { Id = task.Id + "_split", Type = TaskKinds.ForEachItemSplit, CanonicalType = TaskKinds.ForEachItemSplit, Errors = [], Finally = [], Retry = null, RunIf = null, AllowFailure = false, AllowWarning = false };
+        var items = split with { Id = task.Id + "_items", Type = TaskKinds.ForEachItemExecutable, CanonicalType = TaskKinds.ForEachItemExecutable, Retry = task.Retry, AllowFailure = task.AllowFailure, AllowWarning = task.AllowWarning };
+        var merge = split with { Id = task.Id + "_merge", Type = TaskKinds.ForEachItemMergeOutputs, CanonicalType = TaskKinds.ForEachItemMergeOutputs };
+        return wait ? [split, items, merge] : [split, items];
     }
 
     /// <summary>

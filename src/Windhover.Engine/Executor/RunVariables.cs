@@ -11,14 +11,19 @@ namespace Windhover.Engine.Executor;
 /// </summary>
 public static class RunVariables
 {
-    /// <summary>Variables for <paramref name="task"/> running as <paramref name="taskRun"/> in <paramref name="execution"/>.</summary>
+    /// <summary>
+    /// Variables for <paramref name="task"/> running as <paramref name="taskRun"/> in <paramref name="execution"/>.
+    /// <paramref name="inheritedValue"/> is the loop value of an enclosing WorkingDirectory run: its children run with
+    /// the WorkingDirectory's context in Kestra, so <c>taskrun.value</c> is that value although their own is null.
+    /// </summary>
     public static IReadOnlyDictionary<string, object?> For(
         Flow flow,
         Execution execution,
         TaskRun? taskRun,
         TaskDefinition? task,
         IReadOnlyDictionary<string, object?>? envs = null,
-        IReadOnlyDictionary<string, object?>? globals = null)
+        IReadOnlyDictionary<string, object?>? globals = null,
+        string? inheritedValue = null)
     {
         var variables = ForExecution(flow, execution, envs, globals);
         if (task is not null)
@@ -39,9 +44,9 @@ public static class RunVariables
                 map["parentId"] = taskRun.ParentTaskRunId;
             }
 
-            if (taskRun.Value is not null)
+            if ((taskRun.Value ?? inheritedValue) is { } value)
             {
-                map["value"] = taskRun.Value;
+                map["value"] = value;
             }
 
             if (taskRun.Iteration is not null)

@@ -18,6 +18,10 @@ public enum TaskKind
     WorkingDirectory,
     Subflow,
     ForEachItem,
+    /// <summary>The synthetic <c>{id}_items</c> child of ForEachItem: one child execution per batch.</summary>
+    ForEachItemExecutable,
+    /// <summary><c>io.kestra.plugin.core.execution.Labels</c>: updates the execution's labels, run by the executor.</summary>
+    Labels,
 }
 
 public static class TaskKinds
@@ -26,6 +30,11 @@ public static class TaskKinds
 
     public static TaskKind Of(string canonicalType)
     {
+        if (canonicalType is "io.kestra.plugin.core.execution.Labels" or "io.kestra.core.tasks.executions.Labels")
+        {
+            return TaskKind.Labels;
+        }
+
         foreach (var prefix in FlowPackages)
         {
             if (!canonicalType.StartsWith(prefix, StringComparison.Ordinal))
@@ -49,6 +58,7 @@ public static class TaskKinds
                 "WorkingDirectory" => TaskKind.WorkingDirectory,
                 "Subflow" or "Flow" => TaskKind.Subflow,
                 "ForEachItem" => TaskKind.ForEachItem,
+                "ForEachItem$ForEachItemExecutable" => TaskKind.ForEachItemExecutable,
                 _ => TaskKind.Runnable,
             };
         }
@@ -57,5 +67,9 @@ public static class TaskKinds
     }
 
     /// <summary>Flowable tasks are executor logic: they have child task runs and no attempts.</summary>
-    public static bool IsFlowable(this TaskKind kind) => kind is not (TaskKind.Runnable or TaskKind.Subflow);
+    public static bool IsFlowable(this TaskKind kind) => kind is not (TaskKind.Runnable or TaskKind.Subflow or TaskKind.ForEachItemExecutable or TaskKind.Labels);
+
+    public const string ForEachItemSplit = "io.kestra.plugin.core.flow.ForEachItem$ForEachItemSplit";
+    public const string ForEachItemExecutable = "io.kestra.plugin.core.flow.ForEachItem$ForEachItemExecutable";
+    public const string ForEachItemMergeOutputs = "io.kestra.plugin.core.flow.ForEachItem$ForEachItemMergeOutputs";
 }

@@ -9,6 +9,12 @@ namespace Windhover.Engine.Expressions;
 /// </summary>
 public sealed class ExpressionRenderer(ExpressionEngine engine, Func<IReadOnlyDictionary<string, object?>, IExpressionHost?>? hostFor = null) : IRenderer
 {
+    /// <summary>A renderer over a fresh engine and no host (kv, secret and read are unavailable).</summary>
+    public ExpressionRenderer()
+        : this(new ExpressionEngine())
+    {
+    }
+
     public ExpressionEngine Engine { get; } = engine;
 
     public string Render(string template, IReadOnlyDictionary<string, object?> variables) => Engine.Render(template, variables, Host(variables));

@@ -358,3 +358,31 @@ public sealed class BranchingAndLoopTests
         Assert.Equal(State.Success, h.StateOf("notify"));
     }
 }
+
+public sealed class LabelsTaskTests
+{
+    [Fact]
+    public void Labels_task_updates_execution_labels_in_the_executor()
+    {
+        var flow = F.Of(
+            F.T("from-map", "io.kestra.plugin.core.execution.Labels", ("labels", new Dictionary<string, object?> { ["{{ inputs.key }}"] = "{{ inputs.n }}", ["existing"] = "{{ taskrun.id }}" })),
+            F.T("from-json", "io.kestra.plugin.core.execution.Labels", ("labels", "{{ inputs.json }}")),
+            F.T("from-list", "io.kestra.plugin.core.execution.Labels", ("labels", new List<object?> { new Dictionary<string, object?> { ["key"] = "k3", ["value"] = true } })));
+        var h = new Harness(flow, new Dictionary<string, object?> { ["key"] = "k1", ["n"] = 42L, ["json"] = "{\"k2\": \"v2\"}" }, [new ExecutionLabel("existing", "old")]).RunToEnd();
+
+        Assert.Equal(State.Success, h.Execution.State.Current);
+        Assert.Empty(h.WorkOf<RunTask>());
+        Assert.Equal(
+            [new ExecutionLabel("existing", h.Run("from-map").Id), new ExecutionLabel("k1", "42"), new ExecutionLabel("k2", "v2"), new ExecutionLabel("k3", "true")],
+            h.Execution.Labels.ToArray());
+        Assert.Equal(1, h.Run("from-map").AttemptCount);
+    }
+
+    [Fact]
+    public void Labels_task_refuses_system_labels()
+    {
+        var flow = F.Of(F.T("l", "io.kestra.plugin.core.execution.Labels", ("labels", new Dictionary<string, object?> { ["system.x"] = "y" })));
+        var h = new Harness(flow).RunToEnd();
+        Assert.Equal(State.Failed, h.Execution.State.Current);
+    }
+}

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Executor;
+using Windhover.Engine.Expressions;
 using Windhover.Flows.Model;
 using ExecutorType = Windhover.Engine.Executor.Executor;
 
@@ -24,7 +25,7 @@ internal sealed class Harness
         Execution = Execution.Create("exec0000000000000000001", flow.Namespace, flow.Id, flow.Revision ?? 1, Now, inputs, labels);
     }
 
-    public static TemporaryRenderer Renderer { get; } = new();
+    public static IRenderer Renderer { get; } = new ExpressionRenderer();
 
     public ExecutorType Executor { get; } = new(Renderer);
     public Flow Flow { get; }
@@ -33,6 +34,7 @@ internal sealed class Harness
     public TimeSpan TaskDuration { get; set; } = TimeSpan.FromMilliseconds(10);
     public List<WorkItem> AllWork { get; } = [];
     public List<ExecutorStep> Steps { get; } = [];
+    public TimeSpan ApplyTime { get; private set; }
 
     /// <summary>Per task id: the outcome of the n-th attempt (0-based) given the dispatched work.</summary>
     public Dictionary<string, Func<RunTask, int, WorkerOutcome>> Workers { get; } = [];
@@ -49,7 +51,9 @@ internal sealed class Harness
 
     public Harness Apply(ExecutorEvent @event)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var step = Executor.Apply(Flow, Execution, @event);
+        ApplyTime += watch.Elapsed;
         Steps.Add(step);
         Execution = step.Execution;
         foreach (var item in step.Work)
@@ -97,7 +101,7 @@ internal sealed class Harness
         throw new InvalidOperationException("The harness did not finish");
     }
 
-    public Harness RunToEnd() => Start().Run();
+    public Harness RunToEnd(int maxEvents = 10_000) => Start().Run(maxEvents);
 
     private void Process(WorkItem item)
     {
@@ -149,7 +153,7 @@ internal sealed class Harness
                 _ => RenderAll(run),
             };
         }
-        catch (InvalidOperationException)
+        catch (Windhover.Flows.Expressions.ExpressionException)
         {
             return new WorkerOutcome(State.Failed);
         }
