@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Serialization;
@@ -33,13 +34,22 @@ public static partial class ExecutionsApi
         group.MapGet("/{executionId}", GetAsync).WithName("GetExecution");
         group.MapDelete("/{executionId}", DeleteAsync).WithName("DeleteExecution");
         group.MapDelete("/{executionId}/kill", KillAsync).WithName("KillExecution");
-        group.MapPost("/{executionId}/restart", RestartAsync).WithName("RestartExecution");
-        group.MapPost("/{executionId}/replay", ReplayAsync).WithName("ReplayExecution");
-        group.MapPost("/{executionId}/resume", ResumeAsync).WithName("ResumeExecution").DisableAntiforgery()
-            .Accepts<IFormCollection>("multipart/form-data");
-        group.MapPost("/{executionId}/pause", PauseAsync).WithName("PauseExecution");
-        group.MapPost("/{executionId}/labels", SetLabelsAsync).WithName("SetLabelsOnExecution").Accepts<JsonArray>("application/json");
-        group.MapPost("/{executionId}/state", ChangeTaskRunStateAsync).WithName("UpdateTaskRunState").Accepts<JsonObject>("application/json");
+        // POST /executions/{a}/{b}: an action on execution a, or (a flow named like the action) a new execution of flow a.b.
+        group.MapPost("/{executionId}/restart", (string executionId, HttpContext context, CancellationToken ct) =>
+            OrCreateAsync(context, executionId, "restart", ct, () => Call(context, RestartAsync, executionId, ct))).WithName("RestartExecution");
+        group.MapPost("/{executionId}/replay", (string executionId, HttpContext context, CancellationToken ct) =>
+            OrCreateAsync(context, executionId, "replay", ct, () => Call(context, ReplayAsync, executionId, ct))).WithName("ReplayExecution");
+        group.MapPost("/{executionId}/resume", (string executionId, HttpContext context, CancellationToken ct) =>
+            OrCreateAsync(context, executionId, "resume", ct, () => Call(context, ResumeAsync, executionId, ct))).WithName("ResumeExecution")
+            .DisableAntiforgery().Accepts<IFormCollection>("multipart/form-data");
+        group.MapPost("/{executionId}/pause", (string executionId, HttpContext context, CancellationToken ct) =>
+            OrCreateAsync(context, executionId, "pause", ct, () => Call(context, PauseAsync, executionId, ct))).WithName("PauseExecution");
+        group.MapPost("/{executionId}/labels", (string executionId, HttpContext context, CancellationToken ct) =>
+            OrCreateAsync(context, executionId, "labels", ct, () => Call(context, SetLabelsAsync, executionId, ct))).WithName("SetLabelsOnExecution")
+            .Accepts<JsonArray>("application/json");
+        group.MapPost("/{executionId}/state", (string executionId, HttpContext context, CancellationToken ct) =>
+            OrCreateAsync(context, executionId, "state", ct, () => Call(context, ChangeTaskRunStateAsync, executionId, ct))).WithName("UpdateTaskRunState")
+            .Accepts<JsonObject>("application/json");
         group.MapGet("/{executionId}/follow", Follow).WithName("FollowExecution");
         group.MapGet("/{executionId}/file", DownloadFileAsync).WithName("DownloadFileFromExecution");
         group.MapGet("/{executionId}/file/metas", FileMetasAsync).WithName("GetFileMetadatasFromExecution");
@@ -48,6 +58,26 @@ public static partial class ExecutionsApi
     }
 
     // ------------------------------------------------------------------ create
+
+    private static async Task<IResult> OrCreateAsync(HttpContext context, string first, string second, CancellationToken cancellationToken, Func<Task<IResult>> action)
+    {
+        var services = context.RequestServices;
+        var store = services.GetRequiredService<IExecutionStore>();
+        var flows = services.GetRequiredService<FlowService>();
+        if (await store.GetAsync(first, cancellationToken) is null && await flows.Store.GetAsync(first, second, cancellationToken: cancellationToken) is not null)
+        {
+            var query = context.Request.Query;
+            return await CreateAsync(first, second, context.Request, flows, services.GetRequiredService<IExecutionService>(), cancellationToken,
+                [.. query["labels"].Where(l => l is not null).Select(l => l!)], IsTrue(query["wait"]), Int(query["revision"]), query["scheduleDate"]);
+        }
+
+        return await action();
+    }
+
+    private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task<IResult> Call<T>(HttpContext context, Func<string, HttpContext, CancellationToken, Task<T>> handler, string executionId, CancellationToken cancellationToken)
+        where T : IResult => await handler(executionId, context, cancellationToken);
 
     private static async Task<RawJson> CreateAsync(string @namespace, string id, HttpRequest request, FlowService flows, IExecutionService executions,
         CancellationToken cancellationToken, [FromQuery] string[]? labels = null, [FromQuery] bool? wait = null, [FromQuery] int? revision = null,
@@ -248,6 +278,9 @@ public static partial class ExecutionsApi
 
     // ------------------------------------------------------------------ actions
 
+    private static (IExecutionStore Store, IExecutionService Executions) Services(HttpContext context) =>
+        (context.RequestServices.GetRequiredService<IExecutionStore>(), context.RequestServices.GetRequiredService<IExecutionService>());
+
     private static async Task<NoContent> DeleteAsync(string executionId, IExecutionStore store, ILogStore logs, IFileStorage files, CancellationToken cancellationToken,
         [FromQuery] bool? deleteLogs = null, [FromQuery] bool? deleteStorage = null)
     {
@@ -277,9 +310,10 @@ public static partial class ExecutionsApi
         return ApiJson.Execution(await executions.KillAsync(executionId, cancellationToken), StatusCodes.Status202Accepted);
     }
 
-    private static async Task<RawJson> RestartAsync(string executionId, IExecutionStore store, IExecutionService executions, CancellationToken cancellationToken,
-        [FromQuery] int? revision = null)
+    private static async Task<RawJson> RestartAsync(string executionId, HttpContext context, CancellationToken cancellationToken)
     {
+        var (store, executions) = Services(context);
+        var revision = Int(context.Request.Query["revision"]);
         var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
         if (!execution.State.Current.IsTerminal() || execution.State.Current is State.Success)
         {
@@ -289,9 +323,11 @@ public static partial class ExecutionsApi
         return ApiJson.Execution(await executions.RestartAsync(executionId, revision, cancellationToken));
     }
 
-    private static async Task<RawJson> ReplayAsync(string executionId, IExecutionStore store, IExecutionService executions, CancellationToken cancellationToken,
-        [FromQuery] string? taskRunId = null, [FromQuery] int? revision = null)
+    private static async Task<RawJson> ReplayAsync(string executionId, HttpContext context, CancellationToken cancellationToken)
     {
+        var (store, executions) = Services(context);
+        var taskRunId = context.Request.Query["taskRunId"].FirstOrDefault();
+        var revision = Int(context.Request.Query["revision"]);
         var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
         if (taskRunId is not null && execution.FindTaskRun(taskRunId) is null)
         {
@@ -301,8 +337,10 @@ public static partial class ExecutionsApi
         return ApiJson.Execution(await executions.ReplayAsync(executionId, taskRunId, revision, cancellationToken));
     }
 
-    private static async Task<NoContent> ResumeAsync(string executionId, HttpRequest request, IExecutionStore store, IExecutionService executions, CancellationToken cancellationToken)
+    private static async Task<NoContent> ResumeAsync(string executionId, HttpContext context, CancellationToken cancellationToken)
     {
+        var (store, executions) = Services(context);
+        var request = context.Request;
         var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
         if (execution.State.Current is not State.Paused)
         {
@@ -314,8 +352,9 @@ public static partial class ExecutionsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<RawJson> PauseAsync(string executionId, IExecutionStore store, IExecutionService executions, CancellationToken cancellationToken)
+    private static async Task<RawJson> PauseAsync(string executionId, HttpContext context, CancellationToken cancellationToken)
     {
+        var (store, executions) = Services(context);
         var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
         if (execution.State.Current is not (State.Running or State.Created or State.Queued))
         {
@@ -325,8 +364,10 @@ public static partial class ExecutionsApi
         return ApiJson.Execution(await executions.PauseAsync(executionId, cancellationToken));
     }
 
-    private static async Task<RawJson> SetLabelsAsync(string executionId, HttpRequest request, IExecutionStore store, IExecutionService executions, CancellationToken cancellationToken)
+    private static async Task<RawJson> SetLabelsAsync(string executionId, HttpContext context, CancellationToken cancellationToken)
     {
+        var (store, executions) = Services(context);
+        var request = context.Request;
         await GetOrThrowAsync(store, executionId, cancellationToken);
         var body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
         var labels = ImmutableArray.CreateBuilder<ExecutionLabel>();
@@ -353,8 +394,10 @@ public static partial class ExecutionsApi
         return ApiJson.Execution(await executions.SetLabelsAsync(executionId, labels.ToImmutable(), cancellationToken));
     }
 
-    private static async Task<RawJson> ChangeTaskRunStateAsync(string executionId, HttpRequest request, IExecutionStore store, IExecutionService executions, CancellationToken cancellationToken)
+    private static async Task<RawJson> ChangeTaskRunStateAsync(string executionId, HttpContext context, CancellationToken cancellationToken)
     {
+        var (store, executions) = Services(context);
+        var request = context.Request;
         var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
         var body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) as JsonObject
             ?? throw new BadRequestException("Expected {taskRunId, state}");
@@ -398,7 +441,7 @@ public static partial class ExecutionsApi
                 yield break;
             }
 
-            var json = KestraJson.Serialize(execution);
+            var json = ApiJson.Serialize(execution);
             if (json != last)
             {
                 last = json;

@@ -49,7 +49,7 @@ internal static class ErrorHandling
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorBody(message), ServerJsonContext.Default.ErrorBody));
+        return context.Response.WriteAsync(ApiJson.Error(message));
     }
 
     private static T? As<T>(this object? value) where T : class => value as T;

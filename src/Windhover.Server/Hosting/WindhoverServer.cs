@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Scalar.AspNetCore;
+using Windhover.Engine.Runtime;
 using Windhover.Engine.Stores;
 using Windhover.Flows.Expressions;
 using Windhover.Flows.Yaml;
@@ -88,7 +89,16 @@ public static class WindhoverServer
         services.TryAddSingleton(_ => new ExpressionEngine());
         services.TryAddSingleton<FlowService>();
         services.TryAddSingleton<ITriggerService, FlowTriggerService>();
-        services.TryAddSingleton<IExecutionService, UnavailableExecutionService>();
+        services.TryAddSingleton(sp => new LocalRuntime(sp.GetRequiredService<StoreSet>(), new RuntimeOptions
+        {
+            TimeProvider = sp.GetRequiredService<TimeProvider>(),
+            Expressions = sp.GetRequiredService<ExpressionEngine>(),
+            WorkingDirectoryRoot = Path.Combine(Path.GetFullPath(options.DataPath), "work"),
+        }));
+        services.TryAddSingleton<IExecutionService, RuntimeExecutionService>();
+        services.AddHostedService<RuntimeHostedService>();
+        services.AddSingleton<FlowFolderWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<FlowFolderWatcher>());
 
         var app = builder.Build();
         app.UseApiErrors();
@@ -116,11 +126,8 @@ public static class WindhoverServer
         routes.MapOpenApi("/api/openapi.json").ExcludeFromDescription();
         routes.MapScalarApiReference("/api/docs", scalar => scalar.WithTitle("Windhover API").WithOpenApiRoutePattern("/api/openapi.json"))
             .ExcludeFromDescription();
-        routes.MapFallback((HttpContext context) =>
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return TypedResults.Json(new ErrorBody($"Not found: {context.Request.Method} {context.Request.Path}"), ServerJsonContext.Default.ErrorBody, statusCode: 404);
-        }).ExcludeFromDescription();
+        routes.MapFallback((HttpContext context) => new RawJson(ApiJson.Error($"Not found: {context.Request.Method} {context.Request.Path}"), StatusCodes.Status404NotFound))
+            .ExcludeFromDescription();
         return routes;
     }
 

@@ -38,8 +38,12 @@ public sealed class RawJson(string json, int statusCode = StatusCodes.Status200O
 
 public static class ApiJson
 {
+    private static readonly JsonSerializerOptions ExecutionOutput = new(KestraJson.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Serialize(Execution execution) => JsonSerializer.Serialize(execution, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<Execution>)ExecutionOutput.GetTypeInfo(typeof(Execution)));
+
     public static RawJson Execution(Execution execution, int statusCode = StatusCodes.Status200OK) =>
-        new(KestraJson.Serialize(execution), statusCode);
+        new(Serialize(execution), statusCode);
 
     public static RawJson Executions(IEnumerable<Execution> executions) => new(ExecutionArray(executions));
 
@@ -58,14 +62,19 @@ public static class ApiJson
             }
 
             first = false;
-            builder.Append(KestraJson.Serialize(execution));
+            builder.Append(Serialize(execution));
         }
 
         return builder.Append(']').ToString();
     }
 
+    /// <summary>Output options: nothing escaped beyond what JSON requires (Kestra prints backticks and quotes as they are).</summary>
+    public static readonly JsonSerializerOptions Output = new(ServerJsonContext.Default.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static RawJson Node(JsonNode? node, int statusCode = StatusCodes.Status200OK) =>
-        new(node?.ToJsonString(ServerJsonContext.Default.Options) ?? "null", statusCode);
+        new(node?.ToJsonString(Output) ?? "null", statusCode);
+
+    public static string Error(string message) => new JsonObject { ["message"] = message }.ToJsonString(Output);
 
     /// <summary>Converts a value-model object (null, bool, long, double, string, dates, lists, maps) to JSON.</summary>
     public static JsonNode? ToNode(object? value) => value switch
