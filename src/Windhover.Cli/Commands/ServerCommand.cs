@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Windhover.Engine.Stores;
 using Windhover.Server.Hosting;
 
@@ -69,9 +70,11 @@ public static class ServerCommand
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
             var dataPath = Path.GetFullPath(options.DataPath);
             Directory.CreateDirectory(dataPath);
             app = WindhoverServer.Build(options, services => services.AddSingleton(sp => LocalStores(dataPath, sp.GetRequiredService<TimeProvider>())));
+            if (Environment.GetEnvironmentVariable("WINDHOVER_TRACE_STARTUP") is not null) error.WriteLine($"build: {sw.ElapsedMilliseconds} ms");
         }
         catch (InvalidOperationException e)
         {
@@ -79,22 +82,27 @@ public static class ServerCommand
             return 2;
         }
 
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            var sw2 = System.Diagnostics.Stopwatch.StartNew();
+            await app.StartAsync(cancellationToken);
+            if (Environment.GetEnvironmentVariable("WINDHOVER_TRACE_STARTUP") is not null) error.WriteLine($"start: {sw2.ElapsedMilliseconds} ms");
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"Cannot listen on {options.Host}:{options.Port}: {e.Message}");
+            await app.DisposeAsync();
+            return 2;
+        }
+
         foreach (var address in app.Urls)
         {
             output.WriteLine($"Windhover server listening on {address} (API at {address}/api/v1, docs at {address}/api/docs)");
         }
 
         output.Flush();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await app.StopAsync(CancellationToken.None);
+        // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop; the command's token does too.
+        await app.WaitForShutdownAsync(cancellationToken);
         await app.DisposeAsync();
         return 0;
     }

@@ -26,11 +26,10 @@ public static partial class ExecutionsApi
     {
         var group = routes.MapGroup("/api/v1/executions").WithTags("Executions");
 
-        group.MapPost("/", CreateFromJsonAsync).WithName("CreateExecutionFromJson").Accepts<JsonObject>("application/json");
+        group.MapPost("/", CreateFromJsonAsync).WithName("CreateExecutionFromJson");
         group.MapGet("/", SearchAsync).WithName("SearchExecutionsByFlowId");
         group.MapGet("/search", SearchAsync).WithName("SearchExecutions");
-        group.MapPost("/{namespace}/{id}", CreateAsync).WithName("CreateExecution").DisableAntiforgery()
-            .Accepts<IFormCollection>("multipart/form-data");
+        group.MapPost("/{namespace}/{id}", CreateAsync).WithName("CreateExecution").DisableAntiforgery();
         group.MapGet("/{executionId}", GetAsync).WithName("GetExecution");
         group.MapDelete("/{executionId}", DeleteAsync).WithName("DeleteExecution");
         group.MapDelete("/{executionId}/kill", KillAsync).WithName("KillExecution");
@@ -41,15 +40,13 @@ public static partial class ExecutionsApi
             OrCreateAsync(context, executionId, "replay", ct, () => Call(context, ReplayAsync, executionId, ct))).WithName("ReplayExecution");
         group.MapPost("/{executionId}/resume", (string executionId, HttpContext context, CancellationToken ct) =>
             OrCreateAsync(context, executionId, "resume", ct, () => Call(context, ResumeAsync, executionId, ct))).WithName("ResumeExecution")
-            .DisableAntiforgery().Accepts<IFormCollection>("multipart/form-data");
+            .DisableAntiforgery();
         group.MapPost("/{executionId}/pause", (string executionId, HttpContext context, CancellationToken ct) =>
             OrCreateAsync(context, executionId, "pause", ct, () => Call(context, PauseAsync, executionId, ct))).WithName("PauseExecution");
         group.MapPost("/{executionId}/labels", (string executionId, HttpContext context, CancellationToken ct) =>
-            OrCreateAsync(context, executionId, "labels", ct, () => Call(context, SetLabelsAsync, executionId, ct))).WithName("SetLabelsOnExecution")
-            .Accepts<JsonArray>("application/json");
+            OrCreateAsync(context, executionId, "labels", ct, () => Call(context, SetLabelsAsync, executionId, ct))).WithName("SetLabelsOnExecution");
         group.MapPost("/{executionId}/state", (string executionId, HttpContext context, CancellationToken ct) =>
-            OrCreateAsync(context, executionId, "state", ct, () => Call(context, ChangeTaskRunStateAsync, executionId, ct))).WithName("UpdateTaskRunState")
-            .Accepts<JsonObject>("application/json");
+            OrCreateAsync(context, executionId, "state", ct, () => Call(context, ChangeTaskRunStateAsync, executionId, ct))).WithName("UpdateTaskRunState");
         group.MapGet("/{executionId}/follow", Follow).WithName("FollowExecution");
         group.MapGet("/{executionId}/file", DownloadFileAsync).WithName("DownloadFileFromExecution");
         group.MapGet("/{executionId}/file/metas", FileMetasAsync).WithName("GetFileMetadatasFromExecution");

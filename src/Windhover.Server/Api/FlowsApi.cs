@@ -17,14 +17,14 @@ public static class FlowsApi
     {
         var group = routes.MapGroup("/api/v1/flows").WithTags("Flows");
 
-        group.MapPost("/", CreateAsync).WithName("CreateFlow").Accepts<string>("application/x-yaml");
-        group.MapPost("/validate", Validate).WithName("ValidateFlows").Accepts<string>("application/x-yaml");
+        group.MapPost("/", CreateAsync).WithName("CreateFlow");
+        group.MapPost("/validate", Validate).WithName("ValidateFlows");
         group.MapGet("/search", SearchAsync).WithName("SearchFlows");
         group.MapGet("/distinct-namespaces", DistinctNamespacesAsync).WithName("ListDistinctNamespaces");
         group.MapGet("/{namespace}", ListByNamespaceAsync).WithName("ListFlowsByNamespace");
-        group.MapPost("/{namespace}", ReplaceNamespaceAsync).WithName("UpdateFlowsInNamespace").Accepts<string>("application/x-yaml");
+        group.MapPost("/{namespace}", ReplaceNamespaceAsync).WithName("UpdateFlowsInNamespace");
         group.MapGet("/{namespace}/{id}", GetAsync).WithName("GetFlow");
-        group.MapPut("/{namespace}/{id}", UpdateAsync).WithName("UpdateFlow").Accepts<string>("application/x-yaml");
+        group.MapPut("/{namespace}/{id}", UpdateAsync).WithName("UpdateFlow");
         group.MapDelete("/{namespace}/{id}", DeleteAsync).WithName("DeleteFlow");
         group.MapGet("/{namespace}/{id}/revisions", RevisionsAsync).WithName("ListFlowRevisions");
         return group;

@@ -20,7 +20,7 @@ public static class KvApi
         var group = routes.MapGroup("/api/v1/namespaces/{namespace}").WithTags("KV");
         group.MapGet("/kv", ListAsync).WithName("ListKeys");
         group.MapGet("/kv/{key}", GetAsync).WithName("GetKeyValue");
-        group.MapPut("/kv/{key}", PutAsync).WithName("SetKeyValue").Accepts<string>("application/json", "text/plain");
+        group.MapPut("/kv/{key}", PutAsync).WithName("SetKeyValue");
         group.MapDelete("/kv/{key}", DeleteAsync).WithName("DeleteKeyValue");
         group.MapPost("/files", UploadFileAsync).WithName("CreateNamespaceFile").WithTags("Files").DisableAntiforgery();
         group.MapGet("/files", DownloadFileAsync).WithName("GetNamespaceFileContent").WithTags("Files");

@@ -17,8 +17,8 @@ public static class TriggersApi
         var group = routes.MapGroup("/api/v1/triggers").WithTags("Triggers");
         group.MapGet("/search", SearchAsync).WithName("SearchTriggers");
         group.MapGet("/{namespace}/{flowId}", ListForFlowAsync).WithName("SearchTriggersForFlow");
-        group.MapPut("/", UpdateAsync).WithName("UpdateTrigger").Accepts<JsonObject>("application/json");
-        group.MapPost("/set-disabled/by-triggers", SetDisabledAsync).WithName("SetDisabledTriggersByTriggers").Accepts<JsonObject>("application/json");
+        group.MapPut("/", UpdateAsync).WithName("UpdateTrigger");
+        group.MapPost("/set-disabled/by-triggers", SetDisabledAsync).WithName("SetDisabledTriggersByTriggers");
         group.MapPost("/{namespace}/{flowId}/{triggerId}/enable", (string @namespace, string flowId, string triggerId, ITriggerService triggers, CancellationToken ct) =>
             SetOneAsync(triggers, @namespace, flowId, triggerId, false, ct)).WithName("EnableTrigger");
         group.MapPost("/{namespace}/{flowId}/{triggerId}/disable", (string @namespace, string flowId, string triggerId, ITriggerService triggers, CancellationToken ct) =>

@@ -108,10 +108,11 @@ public sealed class RuntimeExecutionService(LocalRuntime runtime) : IExecutionSe
     }
 }
 
-/// <summary>Starts the runtime with the host (recovering unfinished executions) and disposes it on shutdown.</summary>
+/// <summary>Starts the runtime with the host (recovering unfinished executions).</summary>
 internal sealed class RuntimeHostedService(LocalRuntime runtime) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => runtime.StartAsync(cancellationToken);
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await runtime.DisposeAsync();
+    // The container disposes the runtime (once) after the host stopped.
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
