@@ -111,7 +111,7 @@ public sealed class WindhoverClient
             query.Add(("wait", "true"));
         }
 
-        return SendAsync(HttpMethod.Post, $"executions/{E(@namespace)}/{E(flowId)}" + Query([.. query]), form, ClientJsonContext.Default.ExecutionInfo, cancellationToken);
+        return SendAsync(HttpMethod.Post, $"executions/{E(@namespace)}/{E(flowId)}" + Query([.. query]), form.Any() ? form : null, ClientJsonContext.Default.ExecutionInfo, cancellationToken);
     }
 
     /// <summary>Starts a flow with a JSON body <c>{namespace, flowId, inputs, labels}</c> (<c>POST /api/v1/executions</c>).</summary>
@@ -194,7 +194,7 @@ public sealed class WindhoverClient
             form.Add(new StringContent(value, Encoding.UTF8), key);
         }
 
-        return SendAsync(HttpMethod.Post, $"executions/{E(executionId)}/resume", form, cancellationToken);
+        return SendAsync(HttpMethod.Post, $"executions/{E(executionId)}/resume", form.Any() ? form : null, cancellationToken);
     }
 
     public Task PauseExecutionAsync(string executionId, CancellationToken cancellationToken = default) =>

@@ -30,13 +30,18 @@ public sealed class ServerHarness : IAsyncDisposable
 
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<ServerHarness> StartAsync(ServerOptions? options = null, Action<IServiceCollection>? configure = null)
+    /// <param name="realRuntime">Run executions on the engine's LocalRuntime instead of <see cref="FakeExecutionService"/>.</param>
+    public static async Task<ServerHarness> StartAsync(ServerOptions? options = null, Action<IServiceCollection>? configure = null, bool realRuntime = false)
     {
-        options = (options ?? new ServerOptions()) with { Port = 0, FlowPath = options?.FlowPath is { } p && p != "./flows" ? p : null };
+        options = (options ?? new ServerOptions()) with { Port = 0, DataPath = Path.Combine(Path.GetTempPath(), "windhover-tests-" + Guid.NewGuid().ToString("N")), FlowPath = options?.FlowPath is { } p && p != "./flows" ? p : null };
         var app = WindhoverServer.Build(options, services =>
         {
             configure?.Invoke(services);
-            services.AddSingleton<IExecutionService>(sp => new FakeExecutionService(sp.GetRequiredService<IExecutionStore>(), TimeProvider.System));
+            if (!realRuntime)
+            {
+                services.AddSingleton<FakeExecutionService>(sp => new FakeExecutionService(sp.GetRequiredService<IExecutionStore>(), TimeProvider.System));
+                services.AddSingleton<IExecutionService>(sp => sp.GetRequiredService<FakeExecutionService>());
+            }
         }, _ => { });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

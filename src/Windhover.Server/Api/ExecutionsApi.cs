@@ -189,17 +189,22 @@ public static partial class ExecutionsApi
         }
 
         IFormCollection form;
+        request.EnableBuffering();
         try
         {
             form = await request.ReadFormAsync(cancellationToken);
         }
-        catch (IOException) when (request.ContentLength is null or < 64)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            return (inputs, files);
-        }
-        catch (InvalidDataException) when (request.ContentLength is null or < 64)
-        {
-            return (inputs, files);
+            // An empty multipart body (only a closing boundary, or one empty section as some clients send) means no inputs.
+            request.Body.Position = 0;
+            var text = await ApiHelpers.ReadTextAsync(request, cancellationToken);
+            if (!text.Contains("content-disposition", StringComparison.OrdinalIgnoreCase))
+            {
+                return (inputs, files);
+            }
+
+            throw new BadRequestException("Invalid multipart body: " + e.Message);
         }
 
         foreach (var (key, values) in form)

@@ -119,7 +119,7 @@ public static class ApiJson
                     case JsonValueKind.True: return true;
                     case JsonValueKind.False: return false;
                     case JsonValueKind.Number:
-                        return value.TryGetValue<long>(out var l) ? l : value.GetValue<double>();
+                        return value.TryGetValue<long>(out var l) ? (object)l : value.GetValue<double>();
                     default: return null;
                 }
             default:
