@@ -10,7 +10,7 @@ namespace Windhover.Server.Hosting;
 /// folder: a changed file is saved again (a new revision only when its content changed), a removed file deletes its
 /// flows. Invalid files are logged and skipped. Loading runs in the background so the server starts at once.
 /// </summary>
-internal sealed class FlowFolderWatcher(ServerOptions options, FlowService flows, ILogger<FlowFolderWatcher> logger) : IHostedService, IDisposable
+public sealed class FlowFolderWatcher(ServerOptions options, FlowService flows, ILogger<FlowFolderWatcher> logger) : IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<string, List<(string Namespace, string Id)>> _byFile = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Timer> _pending = new(StringComparer.Ordinal);
