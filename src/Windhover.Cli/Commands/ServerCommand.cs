@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Windhover.Engine.Stores;
 using Windhover.Server.Hosting;
+using Windhover.Storage.Sqlite;
 
 namespace Windhover.Cli.Commands;
 
@@ -107,13 +108,11 @@ public static class ServerCommand
         return 0;
     }
 
-    /// <summary>
-    /// The stores of a local server. Internal storage is a folder under the data path; flows, executions, logs and KV
-    /// live in memory until the SQLite store is available in the runtime.
-    /// </summary>
-    private static StoreSet LocalStores(string dataPath, TimeProvider time)
-    {
-        var memory = InMemoryStores.Create(time);
-        return memory with { Files = new LocalFileStorage(Path.Combine(dataPath, "storage")) };
-    }
+    /// <summary>The stores of a local server: SQLite (WAL) in <c>{data}/windhover.db</c>, internal storage in <c>{data}/storage</c>.</summary>
+    private static StoreSet LocalStores(string dataPath, TimeProvider time) =>
+        SqliteDatabase.OpenStores(Path.Combine(dataPath, "windhover.db"), new SqliteStoreOptions
+        {
+            TimeProvider = time,
+            FilesFolder = Path.Combine(dataPath, "storage"),
+        });
 }
