@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Windhover.Engine.Stores;
 using Windhover.Server.Hosting;
+using Windhover.Storage.Sqlite;
 using Xunit.Abstractions;
 
 namespace Windhover.Conformance.Tests;
@@ -27,8 +27,13 @@ public sealed partial class RunCasesTests(ITestOutputHelper output)
         var dataPath = Path.Combine(Path.GetTempPath(), "windhover-conformance-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataPath);
         var options = new ServerOptions { Port = 0, DataPath = dataPath, FlowPath = null };
+        // As `windhover server local`: SQLite and internal storage under the data folder.
         await using var app = WindhoverServer.Build(options, services => services.AddSingleton(sp =>
-            InMemoryStores.Create(sp.GetRequiredService<TimeProvider>()) with { Files = new LocalFileStorage(Path.Combine(dataPath, "storage")) }), _ => { });
+            SqliteDatabase.OpenStores(Path.Combine(dataPath, "windhover.db"), new SqliteStoreOptions
+            {
+                TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                FilesFolder = Path.Combine(dataPath, "storage"),
+            })), _ => { });
         await app.StartAsync();
         try
         {
