@@ -13,6 +13,7 @@ public static class WindhoverCommand
         flow.Subcommands.Add(FlowValidateCommand.Create(output, error));
         flow.Subcommands.Add(FlowRunCommand.Create(output, error));
         root.Subcommands.Add(flow);
+        root.Subcommands.Add(ServerCommand.Create(output, error));
         return root;
     }
 }

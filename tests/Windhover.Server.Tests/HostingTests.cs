@@ -1,0 +1,111 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Windhover.Server.Hosting;
+
+namespace Windhover.Server.Tests;
+
+public sealed class HostingTests
+{
+    [Fact]
+    public async Task Configs_health_openapi_and_scalar()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        var configs = JsonNode.Parse(await server.Http.GetStringAsync("api/v1/configs"))!;
+        Assert.False(string.IsNullOrEmpty(configs["version"]!.GetValue<string>()));
+        Assert.Equal(configs.ToJsonString(), JsonNode.Parse(await server.Http.GetStringAsync("api/v1/main/configs"))!.ToJsonString());
+        Assert.Contains("UP", await server.Http.GetStringAsync("health"));
+        Assert.Contains("UP", await server.Http.GetStringAsync("health/readiness"));
+        Assert.Contains("UP", await server.Http.GetStringAsync("health/liveness"));
+
+        var openApi = JsonNode.Parse(await server.Http.GetStringAsync("api/openapi.json"))!;
+        Assert.Equal("Windhover API", openApi["info"]!["title"]!.GetValue<string>());
+        var paths = openApi["paths"]!.AsObject().Select(p => p.Key).ToList();
+        Assert.Contains("/api/v1/flows/{namespace}/{id}", paths);
+        Assert.Contains("/api/v1/executions/webhook/{namespace}/{id}/{key}", paths);
+
+        var docs = await server.Http.GetStringAsync("api/docs/");
+        Assert.Contains("openapi.json", docs);
+        Assert.DoesNotContain("cdn.jsdelivr.net", docs);
+    }
+
+    [Fact]
+    public async Task Unknown_routes_are_404_json()
+    {
+        await using var server = await ServerHarness.StartAsync();
+        using var response = await server.Http.GetAsync("api/v1/nothing/here");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.NotNull(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["message"]);
+    }
+
+    [Fact]
+    public async Task Body_too_large_is_413_json()
+    {
+        await using var server = await ServerHarness.StartAsync(new ServerOptions { MaxRequestBodySize = 1024 });
+        using var response = await server.Http.PostAsync("api/v1/flows", new StringContent(new string('#', 4096), Encoding.UTF8, "application/x-yaml"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("too large", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Non_loopback_address_needs_authentication()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => WindhoverServer.Build(new ServerOptions { Host = "0.0.0.0", Port = 0 }));
+        Assert.Contains("without authentication", error.Message);
+        Assert.True(new ServerOptions { Host = "0.0.0.0", ApiToken = "t" }.AuthConfigured);
+        Assert.True(new ServerOptions { Host = "::1" }.IsLoopback);
+        Assert.True(new ServerOptions { Host = "localhost" }.IsLoopback);
+        Assert.False(new ServerOptions { Host = "10.0.0.1" }.IsLoopback);
+    }
+
+    [Fact]
+    public async Task Api_token_is_accepted_as_bearer()
+    {
+        await using var server = await ServerHarness.StartAsync(new ServerOptions { ApiToken = "s3cret" });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Http.GetAsync("api/v1/flows/search")).StatusCode);
+        server.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("api/v1/flows/search")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Cors_is_off_unless_configured()
+    {
+        await using var closed = await ServerHarness.StartAsync();
+        var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/configs");
+        request.Headers.Add("Origin", "http://example.com");
+        using var response = await closed.Http.SendAsync(request);
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+
+        await using var open = await ServerHarness.StartAsync(new ServerOptions { CorsOrigins = ["http://example.com"] });
+        var request2 = new HttpRequestMessage(HttpMethod.Get, "api/v1/configs");
+        request2.Headers.Add("Origin", "http://example.com");
+        using var response2 = await open.Http.SendAsync(request2);
+        Assert.Equal("http://example.com", response2.Headers.GetValues("Access-Control-Allow-Origin").Single());
+    }
+
+    [Fact]
+    public async Task Flow_folder_is_loaded_and_followed()
+    {
+        var folder = Directory.CreateTempSubdirectory("windhover-flows-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "hello.yml"), FlowsApiTests.Hello);
+        await using var server = await ServerHarness.StartAsync(new ServerOptions { FlowPath = folder });
+        await server.Get<FlowFolderWatcher>().Initial;
+        Assert.NotNull(await server.Client.GetFlowAsync("company.team", "hello"));
+
+        await File.WriteAllTextAsync(Path.Combine(folder, "hello.yml"), FlowsApiTests.Hello.Replace("Hello", "Changed", StringComparison.Ordinal));
+        await WaitUntilAsync(async () => (await server.Client.GetFlowAsync("company.team", "hello"))?.Revision == 2);
+        File.Delete(Path.Combine(folder, "hello.yml"));
+        await WaitUntilAsync(async () => await server.Client.GetFlowAsync("company.team", "hello") is null);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
+            await Task.Delay(50);
+        }
+    }
+}
