@@ -106,9 +106,7 @@ internal static class CoreTaskTypes
             O("cache", R("patterns", List), P("ttl", Dur)),
             P("inputFiles", Map | Str),
             P("namespaceFiles", Map),
-            P("outputFiles", List),
-            P("taskRunner", Plugin),
-            P("containerImage", Str));
+            P("outputFiles", List));
         yield return T(Core + "flow.Template", TaskKind.Flowable, [Legacy + "flows.Template"],
             R("namespace", Str), R("templateId", Str), P("tenantId", Str), P("args", Map));
 
@@ -182,11 +180,10 @@ internal static class CoreTaskTypes
             R("cron", Cron), P("withSeconds", Bool), P("timezone", Str), P("inputs", Map),
             O("backfill", P("start", Str), P("end", Str), P("currentDate", Str), P("previousNextExecutionDate", Str), P("labels", Map | List)),
             E("recoverMissedSchedules", false, "LAST", "NONE", "ALL"),
-            P("lateMaximumDelay", Dur), P("scheduleConditions", Conditions), P("labels", Map | List),
-            P("interval", Dur));
+            P("lateMaximumDelay", Dur), P("scheduleConditions", Conditions), P("labels", Map | List));
         yield return T(Core + "trigger.ScheduleOnDates", TaskKind.Trigger, [],
             R("dates", List | Str), P("timezone", Str), P("inputs", Map), E("recoverMissedSchedules", false, "LAST", "NONE", "ALL"),
-            P("labels", Map | List), P("interval", Dur));
+            P("labels", Map | List));
         yield return T(Core + "trigger.Webhook", TaskKind.Trigger, [LegacyTriggers + "Webhook"],
             R("key", Str), P("wait", Bool), P("returnOutputs", Bool), P("inputs", Map), P("labels", Map | List));
         yield return T(Core + "trigger.Flow", TaskKind.Trigger, [LegacyTriggers + "Flow"],

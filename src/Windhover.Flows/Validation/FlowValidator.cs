@@ -409,9 +409,9 @@ public sealed partial class FlowValidator
                 }
             }
 
-            if (!input.PropertyPositions.ContainsKey("type") || !input.Properties.ContainsKey("type"))
+            if (input.Properties.GetValueOrDefault("type") is not string typeName || !Yaml.FlowReader.TryInputType(typeName, out _))
             {
-                continue; // type problems are reported by the parser
+                continue; // a missing or unknown type is reported by the parser
             }
 
             if (input.Validator is { } validator && CompileRegex(validator) is null)

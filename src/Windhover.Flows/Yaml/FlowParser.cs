@@ -76,6 +76,12 @@ public sealed class FlowParser
 
         foreach (var document in documents)
         {
+            // an empty document between or after flows (e.g. a trailing '---') is not a flow
+            if (documents.Count > 1 && document.Errors.Count == 0 && IsEmpty(document.Root))
+            {
+                continue;
+            }
+
             var problems = new List<FlowProblem>();
             foreach (var (message, position, propertyPath) in document.Errors)
             {
@@ -98,8 +104,15 @@ public sealed class FlowParser
             results.Add(new FlowParseResult(problems.Count == 0 ? flow : null, [.. problems]) { Path = path, Source = source, Draft = flow });
         }
 
+        if (results.Count == 0)
+        {
+            results.Add(new FlowParseResult(null, [new FlowProblem(path, "The flow is empty", new SourcePosition(1, 1), null)]) { Path = path, Source = yaml });
+        }
+
         return results;
     }
+
+    private static bool IsEmpty(YNode? root) => root is null || (root is YScalar s && s.IsPlain && s.Text.Length == 0);
 
     /// <summary>Reads and validates a file (all its documents).</summary>
     public IReadOnlyList<FlowParseResult> ParseFile(string filePath) => ParseAll(File.ReadAllText(filePath), filePath);

@@ -87,7 +87,7 @@ internal static class YamlLoader
 
                         break;
                     default:
-                        root = ReadNode(parser, anchors, errors!, "");
+                        root = ReadNode(parser, anchors, errors!, []);
                         break;
                 }
             }
@@ -154,7 +154,24 @@ internal static class YamlLoader
 
     internal static SourcePosition Pos(Mark mark) => new((int)mark.Line, (int)mark.Column);
 
-    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors, List<(string, SourcePosition, string?)> errors, string path)
+    private static string PathOf(List<string> segments)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var s in segments)
+        {
+            if (sb.Length > 0 && s[0] != '[')
+            {
+                sb.Append('.');
+            }
+
+            sb.Append(s);
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Reads one node; <paramref name="path"/> holds the segments leading to it (joined only for errors).</summary>
+    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors, List<(string, SourcePosition, string?)> errors, List<string> path)
     {
         var ev = parser.Current!;
         YNode node;
@@ -178,7 +195,7 @@ internal static class YamlLoader
                     return target;
                 }
 
-                errors.Add(($"Unknown alias '{a.Value.Value}'", Pos(a.Start), path));
+                errors.Add(($"Unknown alias '{a.Value.Value}'", Pos(a.Start), PathOf(path)));
                 return new YScalar { Text = "", Position = Pos(a.Start) };
             case SequenceStart ss:
             {
@@ -188,7 +205,9 @@ internal static class YamlLoader
                 int i = 0;
                 while (parser.Current is not SequenceEnd)
                 {
-                    seq.Items.Add(ReadNode(parser, anchors, errors, $"{path}[{i++}]"));
+                    path.Add(IndexSegment(i++));
+                    seq.Items.Add(ReadNode(parser, anchors, errors, path));
+                    path.RemoveAt(path.Count - 1);
                 }
 
                 parser.MoveNext();
@@ -206,14 +225,16 @@ internal static class YamlLoader
                     var keyNode = ReadNode(parser, anchors, errors, path);
                     var key = keyNode as YScalar;
                     var keyText = key?.Text ?? "";
-                    var childPath = path.Length == 0 ? keyText : path + "." + keyText;
-                    var value = ReadNode(parser, anchors, errors, childPath);
+                    path.Add(keyText.Length == 0 ? "\"\"" : keyText);
+                    var value = ReadNode(parser, anchors, errors, path);
                     if (key is null)
                     {
-                        errors.Add(("Complex (non-scalar) mapping keys are not supported", keyNode.Position, path));
+                        path.RemoveAt(path.Count - 1);
+                        errors.Add(("Complex (non-scalar) mapping keys are not supported", keyNode.Position, PathOf(path)));
                         continue;
                     }
 
+                    path.RemoveAt(path.Count - 1);
                     if (keyText == "<<" && key.IsPlain)
                     {
                         hasMerged = true;
@@ -224,7 +245,7 @@ internal static class YamlLoader
                     seen ??= new HashSet<string>(StringComparer.Ordinal);
                     if (!seen.Add(keyText))
                     {
-                        errors.Add(($"Duplicate field '{keyText}'", key.Position, childPath));
+                        errors.Add(($"Duplicate field '{keyText}'", key.Position, PathOf([.. path, keyText])));
                         continue;
                     }
 
@@ -267,6 +288,10 @@ internal static class YamlLoader
             }
         }
     }
+
+    private static readonly string[] Indexes = [.. Enumerable.Range(0, 64).Select(i => $"[{i}]")];
+
+    private static string IndexSegment(int i) => i < Indexes.Length ? Indexes[i] : $"[{i}]";
 
     private static void Anchor(AnchorName anchor, YNode node, Dictionary<string, YNode> anchors)
     {
