@@ -305,6 +305,8 @@ public sealed partial class LocalRuntime
         {
             switch (item)
             {
+                case RunTask run when execution.FindTaskRun(run.TaskRun.Id)?.State.Current.IsTerminal() == true:
+                    break; // killed in the same batch (Exit, kill): never start it
                 case RunTask run:
                     secrets ??= SecretsOf(flow, execution);
                     _workers!.Enqueue(new WorkerJob(run, secrets));
