@@ -57,12 +57,26 @@ public sealed record AiChatConfiguration
     public string? JsonSchemaDescription { get; init; }
 }
 
-/// <summary>One chat completion call.</summary>
+/// <summary>Kestra's ChatCompletion message types.</summary>
+public enum AiMessageType
+{
+    System,
+    User,
+    /// <summary>An earlier answer of the model (Kestra's <c>AI</c>).</summary>
+    Ai,
+}
+
+/// <summary>One message of a conversation (Kestra's <c>messages</c> entries: <c>{type, content}</c>).</summary>
+public sealed record AiMessage(AiMessageType Type, string Content);
+
+/// <summary>One chat completion call: either <see cref="Prompt"/> (with an optional <see cref="SystemMessage"/>) or <see cref="Messages"/>.</summary>
 public sealed record AiChatRequest
 {
     public required AiProviderConfig Provider { get; init; }
-    public required string Prompt { get; init; }
+    public string Prompt { get; init; } = "";
     public string? SystemMessage { get; init; }
+    /// <summary>A whole conversation; when not empty it is sent instead of <see cref="SystemMessage"/> and <see cref="Prompt"/>.</summary>
+    public IReadOnlyList<AiMessage> Messages { get; init; } = [];
     public AiChatConfiguration Configuration { get; init; } = new();
 }
 

@@ -50,12 +50,32 @@ public sealed class ChatInvoker
         ArgumentNullException.ThrowIfNull(request);
         var config = request.Configuration;
         var schema = ParseSchema(config);
-        var messages = new List<ChatMessage>(2);
-        if (!string.IsNullOrEmpty(request.SystemMessage))
+        var messages = new List<ChatMessage>(Math.Max(2, request.Messages.Count));
+        if (request.Messages.Count > 0)
         {
-            messages.Add(new ChatMessage(ChatRole.System, request.SystemMessage));
+            foreach (var message in request.Messages)
+            {
+                var role = message.Type switch
+                {
+                    AiMessageType.System => ChatRole.System,
+                    AiMessageType.Ai => ChatRole.Assistant,
+                    _ => ChatRole.User,
+                };
+                messages.Add(new ChatMessage(role, message.Content));
+            }
         }
-        messages.Add(new ChatMessage(ChatRole.User, request.Prompt));
+        else
+        {
+            if (string.IsNullOrWhiteSpace(request.Prompt))
+            {
+                throw new AiChatException(AiErrorKind.InvalidRequest, "The prompt is empty and no messages were given.");
+            }
+            if (!string.IsNullOrEmpty(request.SystemMessage))
+            {
+                messages.Add(new ChatMessage(ChatRole.System, request.SystemMessage));
+            }
+            messages.Add(new ChatMessage(ChatRole.User, request.Prompt));
+        }
         var options = BuildOptions(request.Provider, config, schema);
 
         var client = _factory.Create(request.Provider);

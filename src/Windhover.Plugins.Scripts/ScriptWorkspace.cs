@@ -10,11 +10,24 @@ public sealed partial class ScriptWorkspace : IDisposable
 {
     public const string OutputDirName = "outputDir";
 
-    internal ScriptWorkspace(string workingDirectory)
+    private readonly bool _ownsWorkingDirectory;
+
+    internal ScriptWorkspace(string workingDirectory, bool ownsWorkingDirectory = true)
     {
         WorkingDirectory = workingDirectory;
         OutputDirectory = Path.Combine(workingDirectory, OutputDirName);
+        _ownsWorkingDirectory = ownsWorkingDirectory;
         Directory.CreateDirectory(OutputDirectory);
+    }
+
+    /// <summary>
+    /// A workspace in an existing directory owned by someone else (e.g. the engine's task-run working directory):
+    /// <see cref="Dispose"/> then only deletes the <c>outputDir</c> subfolder.
+    /// </summary>
+    public static ScriptWorkspace Attach(string workingDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workingDirectory);
+        return new ScriptWorkspace(Path.GetFullPath(workingDirectory), ownsWorkingDirectory: false);
     }
 
     public string WorkingDirectory { get; }
@@ -50,9 +63,10 @@ public sealed partial class ScriptWorkspace : IDisposable
     {
         try
         {
-            if (Directory.Exists(WorkingDirectory))
+            var target = _ownsWorkingDirectory ? WorkingDirectory : OutputDirectory;
+            if (Directory.Exists(target))
             {
-                Directory.Delete(WorkingDirectory, recursive: true);
+                Directory.Delete(target, recursive: true);
             }
         }
         catch (IOException)

@@ -12,7 +12,7 @@ public interface ISecretProvider
 
 /// <summary>
 /// Kestra OSS secrets: environment variables <c>SECRET_{KEY}</c> holding base64-encoded values
-/// (an <c>ENV_SECRET_{KEY}</c> variant is read too, plain-text).
+/// (plain-text variants are read too: <c>WINDHOVER_SECRET_{KEY}</c> and <c>ENV_SECRET_{KEY}</c>; the base64 one wins).
 /// </summary>
 public sealed class EnvironmentSecretProvider : ISecretProvider
 {
@@ -38,6 +38,10 @@ public sealed class EnvironmentSecretProvider : ISecretProvider
                 {
                     _secrets[name["SECRET_".Length..]] = value;
                 }
+            }
+            else if (name.StartsWith("WINDHOVER_SECRET_", StringComparison.Ordinal))
+            {
+                _secrets.TryAdd(name["WINDHOVER_SECRET_".Length..], value);
             }
             else if (name.StartsWith("ENV_SECRET_", StringComparison.Ordinal))
             {

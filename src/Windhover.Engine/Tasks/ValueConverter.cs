@@ -50,7 +50,7 @@ public static class ValueConverter
                     string s => long.Parse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture),
                     _ => throw Invalid(value, "integer", name),
                 };
-                return target == typeof(int) ? checked((int)number) : number;
+                return target == typeof(int) ? (object)checked((int)number) : number;
             }
 
             if (target == typeof(double))
