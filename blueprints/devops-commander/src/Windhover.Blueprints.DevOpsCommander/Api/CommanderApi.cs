@@ -323,7 +323,7 @@ public static class CommanderApi
                 HealthScore = body.HealthScore ?? analysis?.HealthScore,
                 Action = body.Action ?? (decision == Decisions.Rollback ? "rollback" : "continue"),
                 RecordedAt = now,
-                ExecutionStartedAt = body.ExecutionStartedAt,
+                ExecutionStartedAt = DateTimeOffset.TryParse(body.ExecutionStartedAt, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var started) ? started : null,
                 Analysis = analysis,
                 Policy = analysis?.Policy ?? (analysis is null ? null : policy.Opinion(analysis)),
                 ActualOutcome = actual,

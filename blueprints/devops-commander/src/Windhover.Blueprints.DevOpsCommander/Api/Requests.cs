@@ -21,7 +21,7 @@ public sealed record AnalysisRequest(string? DeploymentId, JsonElement? Logs, Js
 public sealed record OutcomeRequest(
     string? ExecutionId, string? DeploymentId, string? Service, string? Version,
     string? Decision, double? Confidence, string? Status, string? Issue, string? Impact, string? Reasoning,
-    string? DecidedBy, string? Rule, double? HealthScore, string? Action, DateTimeOffset? ExecutionStartedAt,
+    string? DecidedBy, string? Rule, double? HealthScore, string? Action, string? ExecutionStartedAt,
     JsonElement? Analysis, string? ActualOutcome);
 
 public sealed record VerifyRequest(string? ActualOutcome);
