@@ -261,13 +261,32 @@ public static class CommanderApi
 
         app.MapPost("/api/ai/rules", (JsonElement body) =>
         {
-            var summary = JsonArgs.As<TelemetrySummary>(body.TryGetProperty("summary", out var inner) ? inner : body, DevOpsCommanderApp.JsonOptions);
+            var summary = ReadSummary(body);
             return summary?.LogAnalysis is null || summary.Metrics is null
                 ? Error(StatusCodes.Status422UnprocessableEntity, "Send the summary returned by POST /api/analysis (as the body or as 'summary').")
                 : Results.Json(ThresholdAnalyser.Decide(summary));
         });
 
         app.Map("/api/ai/v1/{**path}", (HttpContext context, string path, AiGateway gateway) => gateway.ForwardAsync(context, path));
+    }
+
+    /// <summary>A summary of POST /api/analysis, as the body, as its 'summary' property, or as JSON text; null when it is not one.</summary>
+    private static TelemetrySummary? ReadSummary(JsonElement body)
+    {
+        try
+        {
+            var element = JsonArgs.Unwrap(body);
+            if (element is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty("summary", out var inner))
+            {
+                element = inner;
+            }
+
+            return JsonArgs.As<TelemetrySummary>(element, DevOpsCommanderApp.JsonOptions);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     // ---------------------------------------------------------------- outcomes
@@ -388,7 +407,7 @@ public static class CommanderApi
 
         app.MapPost("/api/policy/recommend", (JsonElement body, PolicyService policy) =>
         {
-            var summary = JsonArgs.As<TelemetrySummary>(body.TryGetProperty("summary", out var inner) ? inner : body, DevOpsCommanderApp.JsonOptions);
+            var summary = ReadSummary(body);
             return summary?.LogAnalysis is null || summary.Metrics is null
                 ? Error(StatusCodes.Status422UnprocessableEntity, "Send the summary returned by POST /api/analysis.")
                 : Results.Json(policy.Opinion(summary));
