@@ -30,6 +30,7 @@ public static class DevOpsCommanderApp
             ?? builder.Configuration["urls"]
             ?? $"http://localhost:{DevOpsCommanderOptions.DefaultPort}";
         builder.WebHost.UseUrls(urls);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         var dataDirectory = options.DataDirectory ?? options.Env("DEVOPS_COMMANDER_DATA") ?? Path.Combine(Directory.GetCurrentDirectory(), "data", "devops-commander");
         var time = options.TimeProvider ?? TimeProvider.System;
