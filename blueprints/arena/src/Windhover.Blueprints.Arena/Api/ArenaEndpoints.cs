@@ -285,6 +285,60 @@ public static class ArenaEndpoints
         app.MapGet("/api/events/stream", async (HttpContext context, ArenaStore store, MatchEventHub hub, TimeProvider time) =>
             await Stream(context, null, store, hub, time));
         app.MapGet("/api/leaderboard", (ArenaStore store) => Json(Leaderboard(store)));
+        app.MapGet("/api/batches/{batchId}", (string batchId, ArenaStore store) => Json(Aggregate(store.MatchesOfBatch(batchId))));
+        app.MapPost("/api/batches/plan", async (HttpRequest r, ArenaStore store) =>
+        {
+            var body = await ReadBody(r) ?? throw new ArenaValidationException("combinations", "combinations is required");
+            var combos = Combinations(body["combinations"] ?? body["agentCombinations"] ?? body["agent_combinations"], "combinations", store);
+            if (combos.Count == 0)
+            {
+                throw new ArenaValidationException("combinations", "combinations must be a non-empty array");
+            }
+
+            var per = (int)(Number(body["matchesPerCombination"] ?? body["matches_per_combination"], "matchesPerCombination", false, 1, 50) ?? 3);
+            var runs = new JsonArray();
+            foreach (var (red, blue, target) in combos)
+            {
+                for (var i = 0; i < per; i++)
+                {
+                    runs.Add(new JsonObject { ["red_agent_id"] = red, ["blue_agent_id"] = blue, ["target_agent_id"] = target, ["index"] = i });
+                }
+            }
+
+            return Json(new JsonObject { ["count"] = runs.Count, ["runs"] = runs });
+        });
+        app.MapPost("/api/schedule/pick", async (HttpRequest r, ArenaStore store) =>
+        {
+            var body = await ReadBody(r) ?? [];
+            var combos = Combinations(body["combinations"], "combinations", store);
+            var targetId = body["targetAgentId"]?.ToString();
+            if (targetId is not null && store.GetAgent(targetId) is not { Type: AgentTypes.Target })
+            {
+                throw new ArenaValidationException("targetAgentId", $"targetAgentId: no target agent '{targetId}'");
+            }
+
+            if (combos.Count == 0)
+            {
+                var reds = store.ListAgents(AgentTypes.Red);
+                var blues = store.ListAgents(AgentTypes.Blue);
+                var targets = targetId is null ? store.ListAgents(AgentTypes.Target) : [store.GetAgent(targetId)!];
+                combos = [.. from red in reds from blue in blues from target in targets select (red.Id, blue.Id, target.Id)];
+            }
+
+            if (combos.Count == 0)
+            {
+                throw new ArenaValidationException("combinations", "there is no red, blue and target agent to pick from");
+            }
+
+            // Least-played combination first; ties keep the listed order.
+            var played = store.ListMatches(5000, 0).GroupBy(m => (m.RedAgentId, m.BlueAgentId, m.TargetAgentId)).ToDictionary(g => g.Key, g => g.Count());
+            var pick = combos.OrderBy(c => played.GetValueOrDefault(c)).First();
+            return Json(new JsonObject
+            {
+                ["red_agent_id"] = pick.Red, ["blue_agent_id"] = pick.Blue, ["target_agent_id"] = pick.Target,
+                ["matches_played"] = played.GetValueOrDefault(pick), ["candidates"] = combos.Count,
+            });
+        });
         app.MapPost("/api/batches/aggregate", async (HttpRequest r, ArenaStore store) =>
         {
             var body = await ReadBody(r) ?? throw new ArenaValidationException("matchIds", "matchIds is required");
@@ -345,6 +399,67 @@ public static class ArenaEndpoints
         }
 
         return ids;
+    }
+
+    /// <summary>Reads agent combinations (snake_case or camelCase keys; a JSON text of the list works too) and checks the agents.</summary>
+    private static List<(string Red, string Blue, string Target)> Combinations(JsonNode? node, string field, ArenaStore store)
+    {
+        if (node is JsonValue text && text.GetValueKind() == JsonValueKind.String)
+        {
+            var s = text.GetValue<string>().Trim();
+            if (s.Length == 0)
+            {
+                return [];
+            }
+
+            try
+            {
+                node = JsonNode.Parse(s);
+            }
+            catch (JsonException)
+            {
+                throw new ArenaValidationException(field, $"{field} must be a JSON array");
+            }
+        }
+
+        if (node is null)
+        {
+            return [];
+        }
+
+        if (node is not JsonArray array)
+        {
+            throw new ArenaValidationException(field, $"{field} must be an array");
+        }
+
+        var list = new List<(string, string, string)>();
+        for (var i = 0; i < array.Count; i++)
+        {
+            if (array[i] is not JsonObject combo)
+            {
+                throw new ArenaValidationException($"{field}[{i}]", $"{field}[{i}] must be an object");
+            }
+
+            string Id(string snake, string camel, string type)
+            {
+                var id = (combo[snake] ?? combo[camel])?.ToString();
+                if (string.IsNullOrWhiteSpace(id))
+                {
+                    throw new ArenaValidationException($"{field}[{i}].{camel}", $"{field}[{i}].{camel} is required");
+                }
+
+                if (store.GetAgent(id) is not { } agent || agent.Type != type)
+                {
+                    throw new ArenaValidationException($"{field}[{i}].{camel}", $"{field}[{i}].{camel}: no {type} agent '{id}'");
+                }
+
+                return id;
+            }
+
+            list.Add((Id("red_agent_id", "redAgentId", AgentTypes.Red), Id("blue_agent_id", "blueAgentId", AgentTypes.Blue), Id("target_agent_id", "targetAgentId", AgentTypes.Target)));
+        }
+
+        return list;
     }
 
     private static IResult Control(string id, ArenaStore store, MatchRunner runner, Func<string, bool> action, string verb)
@@ -645,7 +760,7 @@ public static class ArenaEndpoints
 
     // ---------------------------------------------------------------- datasets and fine-tuning
 
-    private sealed record ExportBody(JsonNode? MatchIds, string? Format, JsonNode? MinSeverity, DateTimeOffset? From, DateTimeOffset? To);
+    private sealed record ExportBody(JsonNode? MatchIds, string? Format, JsonNode? MinSeverity, string? From, string? To, JsonNode? Latest);
 
     private static void MapTraining(WebApplication app)
     {
@@ -660,7 +775,8 @@ public static class ArenaEndpoints
                 _ => MatchIdsOrEmpty(body.MatchIds),
             };
             var min = Number(body.MinSeverity, "minSeverity", required: false, 0, 10);
-            var (dataset, records) = datasets.Export(new ExportDatasetRequest(ids, body.Format, min, body.From, body.To));
+            var latest = (int?)Number(body.Latest, "latest", required: false, 0, 100_000);
+            var (dataset, records) = datasets.Export(new ExportDatasetRequest(ids, body.Format, min, Date(body.From, "from"), Date(body.To, "to"), latest));
             var validation = DatasetService.Validate(records);
             var result = ArenaJson.ToObject(dataset);
             result["datasetId"] = dataset.Id;
@@ -710,6 +826,18 @@ public static class ArenaEndpoints
             var result = DefenseEvaluator.Evaluate(player, Agents.TargetProfile.From(target), DefenseEvaluator.HeldOutAttacks(seed, count), Corpus.Benign(3, 100));
             return Json(result);
         });
+    }
+
+    private static DateTimeOffset? Date(string? text, string field)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d)
+            ? d
+            : throw new ArenaValidationException(field, $"{field} must be an ISO-8601 date");
     }
 
     private static List<string>? MatchIdsOrEmpty(JsonNode? node)

@@ -48,7 +48,7 @@ public sealed class MatchEventHub
     }
 }
 
-public sealed record CreateMatchRequest(string? RedAgentId, string? BlueAgentId, string? TargetAgentId, string? Mode, int? MaxRounds, long? Seed);
+public sealed record CreateMatchRequest(string? RedAgentId, string? BlueAgentId, string? TargetAgentId, string? Mode, int? MaxRounds, long? Seed, string? BatchId = null);
 
 /// <summary>
 /// Runs matches in the background: several at once (bounded by <see cref="ArenaOptions.MaxConcurrentMatches"/>), each
@@ -143,6 +143,7 @@ public sealed class MatchRunner : IHostedService, IDisposable
             MaxRounds = request.MaxRounds ?? MatchModes.Rounds(mode),
             Status = MatchStatuses.Pending,
             Seed = seed,
+            BatchId = string.IsNullOrWhiteSpace(request.BatchId) ? null : request.BatchId,
             CreatedAt = now,
         };
         _store.SaveMatch(match);

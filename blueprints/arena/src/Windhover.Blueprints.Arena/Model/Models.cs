@@ -88,6 +88,8 @@ public sealed record Match
     public string? Winner { get; init; }
     public MatchScore Score { get; init; } = new();
     public string? Error { get; init; }
+    /// <summary>Groups the matches of one batch evaluation (the flow passes its execution id).</summary>
+    public string? BatchId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }

@@ -163,6 +163,9 @@ public sealed class ArenaStore : IDisposable
         Query("SELECT json FROM matches WHERE ($status IS NULL OR status=$status) ORDER BY created DESC, id DESC LIMIT $limit OFFSET $offset",
             ("$status", status), ("$limit", limit), ("$offset", offset)).Select(ArenaJson.Deserialize<Match>).ToList();
 
+    public IReadOnlyList<Match> MatchesOfBatch(string batchId) =>
+        Query("SELECT json FROM matches WHERE json_extract(json, '$.batchId')=$b ORDER BY created, id", ("$b", batchId)).Select(ArenaJson.Deserialize<Match>).ToList();
+
     public long CountMatches(string? status = null) =>
         Scalar("SELECT COUNT(*) FROM matches WHERE ($status IS NULL OR status=$status)", ("$status", status));
 

@@ -6,7 +6,7 @@ using Windhover.Blueprints.Arena.Storage;
 
 namespace Windhover.Blueprints.Arena.Training;
 
-public sealed record ExportDatasetRequest(IReadOnlyList<string>? MatchIds, string? Format, double? MinSeverity, DateTimeOffset? From, DateTimeOffset? To);
+public sealed record ExportDatasetRequest(IReadOnlyList<string>? MatchIds, string? Format, double? MinSeverity, DateTimeOffset? From, DateTimeOffset? To, int? Latest = null);
 
 /// <summary>Supervised chat records from match rounds: the attack as the user turn, the target's answer as the assistant turn.</summary>
 public sealed class DatasetService(ArenaStore store, TimeProvider time)
@@ -33,6 +33,10 @@ public sealed class DatasetService(ArenaStore store, TimeProvider time)
             {
                 matches.Add(store.GetMatch(id) ?? throw new ArenaValidationException("matchIds", $"matchIds: no match '{id}'"));
             }
+        }
+        else if (request.Latest is > 0)
+        {
+            matches = [.. store.ListMatches(request.Latest.Value, 0, MatchStatuses.Completed)];
         }
         else
         {
