@@ -81,8 +81,16 @@ public sealed class ArenaHost : IAsyncDisposable
         return body!;
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
