@@ -71,7 +71,8 @@ public sealed class HttpWindhoverApi(HttpClient http, string? apiKey) : IWindhov
                 form.Add(new StringContent(FormValue(value)), key);
             }
 
-            request.Content = form;
+            // No inputs: no body at all (an empty multipart body is not a valid form for every server).
+            request.Content = form.Any() ? form : null;
         }
 
         using (request)
