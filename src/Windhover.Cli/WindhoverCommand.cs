@@ -12,6 +12,7 @@ public static class WindhoverCommand
         var flow = new Command("flow", "Work with flow definitions.");
         flow.Subcommands.Add(FlowValidateCommand.Create(output, error));
         root.Subcommands.Add(flow);
+        root.Subcommands.Add(ServerCommand.Create(output, error));
         return root;
     }
 }

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Windhover.Engine.Stores;
+using Windhover.Server.Hosting;
+
+namespace Windhover.Cli.Commands;
+
+/// <summary>
+/// <c>windhover server local</c>: one process with the API, the runtime and the flow folder. Listens on
+/// 127.0.0.1:8080 by default; any other address needs basic auth or an API token.
+/// </summary>
+public static class ServerCommand
+{
+    public static Command Create(TextWriter? output = null, TextWriter? error = null)
+    {
+        var server = new Command("server", "Run a Windhover server.");
+        server.Subcommands.Add(CreateLocal(output, error));
+        return server;
+    }
+
+    private static Command CreateLocal(TextWriter? output, TextWriter? error)
+    {
+        var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Port to listen on (0: any free port).", DefaultValueFactory = _ => 8080 };
+        var data = new Option<string>("--data") { Description = "Data folder (database, internal storage).", DefaultValueFactory = _ => "./data" };
+        var flowPath = new Option<string>("--flow-path") { Description = "Folder of flow YAML files, loaded at start and reloaded on change.", DefaultValueFactory = _ => "./flows" };
+        var basicAuth = new Option<string?>("--basic-auth") { Description = "Require basic auth, as user:password (or WINDHOVER_BASIC_AUTH)." };
+        var cors = new Option<string[]>("--cors-origin") { Description = "Allow CORS requests from this origin (repeatable). CORS is off by default.", AllowMultipleArgumentsPerToken = true };
+        var maxBody = new Option<long>("--max-body-size") { Description = "Largest request body in bytes (413 beyond).", DefaultValueFactory = _ => 100L * 1024 * 1024 };
+
+        var command = new Command("local", "Run the API and the runtime in one process, with local storage.") { host, port, data, flowPath, basicAuth, cors, maxBody };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var o = output ?? Console.Out;
+            var e = error ?? Console.Error;
+            var auth = parseResult.GetValue(basicAuth) ?? Environment.GetEnvironmentVariable("WINDHOVER_BASIC_AUTH");
+            string? user = null, password = null;
+            if (!string.IsNullOrEmpty(auth))
+            {
+                var colon = auth.IndexOf(':', StringComparison.Ordinal);
+                if (colon <= 0)
+                {
+                    e.WriteLine("--basic-auth must be user:password");
+                    return 2;
+                }
+
+                (user, password) = (auth[..colon], auth[(colon + 1)..]);
+            }
+
+            var options = new ServerOptions
+            {
+                Host = parseResult.GetValue(host)!,
+                Port = parseResult.GetValue(port),
+                DataPath = parseResult.GetValue(data)!,
+                FlowPath = parseResult.GetValue(flowPath),
+                BasicAuthUser = user,
+                BasicAuthPassword = password,
+                ApiToken = Environment.GetEnvironmentVariable("WINDHOVER_API_TOKEN") is { Length: > 0 } token ? token : null,
+                CorsOrigins = parseResult.GetValue(cors) ?? [],
+                MaxRequestBodySize = parseResult.GetValue(maxBody),
+            };
+            return await RunAsync(options, o, e, cancellationToken);
+        });
+        return command;
+    }
+
+    public static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        Microsoft.AspNetCore.Builder.WebApplication app;
+        try
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var dataPath = Path.GetFullPath(options.DataPath);
+            Directory.CreateDirectory(dataPath);
+            app = WindhoverServer.Build(options, services => services.AddSingleton(sp => LocalStores(dataPath, sp.GetRequiredService<TimeProvider>())));
+            if (Environment.GetEnvironmentVariable("WINDHOVER_TRACE_STARTUP") is not null) error.WriteLine($"build: {sw.ElapsedMilliseconds} ms");
+        }
+        catch (InvalidOperationException e)
+        {
+            error.WriteLine(e.Message);
+            return 2;
+        }
+
+        try
+        {
+            var sw2 = System.Diagnostics.Stopwatch.StartNew();
+            await app.StartAsync(cancellationToken);
+            if (Environment.GetEnvironmentVariable("WINDHOVER_TRACE_STARTUP") is not null) error.WriteLine($"start: {sw2.ElapsedMilliseconds} ms");
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"Cannot listen on {options.Host}:{options.Port}: {e.Message}");
+            await app.DisposeAsync();
+            return 2;
+        }
+
+        foreach (var address in app.Urls)
+        {
+            output.WriteLine($"Windhover server listening on {address} (API at {address}/api/v1, docs at {address}/api/docs)");
+        }
+
+        output.Flush();
+        // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop; the command's token does too.
+        await app.WaitForShutdownAsync(cancellationToken);
+        await app.DisposeAsync();
+        return 0;
+    }
+
+    /// <summary>
+    /// The stores of a local server. Internal storage is a folder under the data path; flows, executions, logs and KV
+    /// live in memory until the SQLite store is available in the runtime.
+    /// </summary>
+    private static StoreSet LocalStores(string dataPath, TimeProvider time)
+    {
+        var memory = InMemoryStores.Create(time);
+        return memory with { Files = new LocalFileStorage(Path.Combine(dataPath, "storage")) };
+    }
+}

@@ -1,0 +1,594 @@
+using System.Collections.Concurrent;
+using Windhover.Engine.Executions;
+using Windhover.Engine.Executor;
+using Windhover.Engine.Inputs;
+using Windhover.Engine.Stores;
+using Windhover.Engine.Tasks;
+using Windhover.Engine.Worker;
+using Windhover.Flows.Model;
+using ExecutorEngine = Windhover.Engine.Executor.Executor;
+
+namespace Windhover.Engine.Runtime;
+
+public sealed partial class LocalRuntime
+{
+    /// <summary>One message for an execution: an executor event, a mutation, a child's end, or the recovery request.</summary>
+    private sealed record Envelope(ExecutorEvent? Event = null, Func<Flow, Execution, (Execution, ExecutorEvent?)>? Mutate = null)
+    {
+        public TaskCompletionSource<Execution> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskOutcome? Outcome { get; init; }
+        public string? ChildId { get; init; }
+        public ChildExecutionSummary? Child { get; init; }
+        public bool Recover { get; init; }
+    }
+
+    /// <summary>
+    /// The mailbox of one execution. Messages are applied by at most one drain loop at a time, in order; the loop takes
+    /// every message waiting, applies them, commits ONE store transaction for the batch (group commit), then dispatches
+    /// the work. Mailboxes of different executions drain in parallel.
+    /// </summary>
+    private sealed class ExecutionActor(string id)
+    {
+        public string Id { get; } = id;
+        public ConcurrentQueue<Envelope> Queue { get; } = new();
+        public bool Running { get; set; }
+        public bool Closed { get; set; }
+        public Execution? Current { get; set; }
+        public Flow? Flow { get; set; }
+        public State? ExitState { get; set; }
+
+        public async Task IdleAsync()
+        {
+            while (true)
+            {
+                lock (this)
+                {
+                    if (!Running)
+                    {
+                        return;
+                    }
+                }
+
+                await Task.Delay(10).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private Task<Execution> PostAsync(string executionId, Envelope envelope, Flow? flow = null, Execution? seed = null)
+    {
+        Post(executionId, envelope, flow, seed);
+        return envelope.Done.Task;
+    }
+
+    private void Post(string executionId, Envelope envelope, Flow? flow = null, Execution? seed = null)
+    {
+        while (true)
+        {
+            var actor = _actors.GetOrAdd(executionId, static id => new ExecutionActor(id));
+            lock (actor)
+            {
+                if (actor.Closed)
+                {
+                    continue;
+                }
+
+                if (actor.Current is null && seed is not null)
+                {
+                    actor.Current = seed;
+                    actor.Flow = flow;
+                }
+
+                actor.Queue.Enqueue(envelope);
+                if (!actor.Running)
+                {
+                    actor.Running = true;
+                    _ = Task.Run(() => DrainAsync(actor));
+                }
+
+                return;
+            }
+        }
+    }
+
+    private ValueTask OnWorkerReport(WorkerReport report)
+    {
+        Post(report.ExecutionId, new Envelope(report.Result) { Outcome = report.Outcome });
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task DrainAsync(ExecutionActor actor)
+    {
+        var batch = new List<Envelope>();
+        while (true)
+        {
+            batch.Clear();
+            while (batch.Count < 256 && actor.Queue.TryDequeue(out var envelope))
+            {
+                batch.Add(envelope);
+            }
+
+            if (batch.Count == 0)
+            {
+                lock (actor)
+                {
+                    if (!actor.Queue.IsEmpty)
+                    {
+                        continue;
+                    }
+
+                    actor.Running = false;
+                    if (actor.Current is null || actor.Current.State.Current.IsTerminal())
+                    {
+                        actor.Closed = true;
+                        _actors.TryRemove(new KeyValuePair<string, ExecutionActor>(actor.Id, actor));
+                    }
+
+                    return;
+                }
+            }
+
+            try
+            {
+                await ProcessAsync(actor, batch).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                ReportBackgroundError(e);
+                foreach (var envelope in batch)
+                {
+                    envelope.Done.TrySetException(e);
+                }
+            }
+        }
+    }
+
+    private async Task ProcessAsync(ExecutionActor actor, List<Envelope> batch)
+    {
+        if (actor.Current is null)
+        {
+            actor.Current = await _stores.Executions.GetAsync(actor.Id).ConfigureAwait(false);
+            if (actor.Current is null)
+            {
+                var missing = new ExecutionNotFoundException(actor.Id);
+                batch.ForEach(e => e.Done.TrySetException(missing));
+                return;
+            }
+        }
+
+        var before = actor.Current;
+        if (actor.Flow is null)
+        {
+            actor.Flow = (await _stores.Flows.GetAsync(before.Namespace, before.FlowId, before.FlowRevision).ConfigureAwait(false))?.Flow;
+            if (actor.Flow is null)
+            {
+                var missing = new FlowNotFoundException(before.Namespace, before.FlowId, before.FlowRevision);
+                batch.ForEach(e => e.Done.TrySetException(missing));
+                return;
+            }
+        }
+
+        var flow = actor.Flow;
+        var execution = before;
+        var work = new List<WorkItem>();
+        var removeTimers = new List<string>();
+        var failures = new Dictionary<Envelope, Exception>();
+        foreach (var envelope in batch)
+        {
+            try
+            {
+                execution = await ApplyAsync(actor, flow, execution, envelope, work, removeTimers).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failures[envelope] = e;
+            }
+        }
+
+        if (actor.ExitState is { } exit && execution.State.Current.IsTerminal() && execution.State.Current != exit)
+        {
+            execution = execution.WithState(exit, Time.GetUtcNow());
+        }
+
+        var added = new List<StoredTimer>();
+        foreach (var item in work)
+        {
+            if (item is SetTimer timer)
+            {
+                added.Add(StoredTimer.From(timer.Timer));
+            }
+            else if (item is RetryExecution retry)
+            {
+                added.Add(StoredTimer.RetryExecution(retry.ExecutionId, retry.DueAt));
+            }
+        }
+
+        var changes = ExecutionChanges.Between(before, execution).WithTimers(added, removeTimers);
+        if (!changes.IsEmpty)
+        {
+            // Durable first: nothing of this step leaves the actor before the commit.
+            await _stores.Executions.SaveAsync(execution, changes).ConfigureAwait(false);
+        }
+
+        actor.Current = execution;
+        await DispatchAsync(flow, execution, work).ConfigureAwait(false);
+        foreach (var envelope in batch)
+        {
+            if (failures.TryGetValue(envelope, out var failure))
+            {
+                envelope.Done.TrySetException(failure);
+            }
+            else
+            {
+                envelope.Done.TrySetResult(execution);
+            }
+        }
+
+        if (!ReferenceEquals(before, execution))
+        {
+            Publish(execution);
+            if (execution.State.Current.IsTerminal() && !before.State.Current.IsTerminal())
+            {
+                actor.ExitState = null;
+                OnTerminal(flow, execution);
+            }
+        }
+    }
+
+    private async Task<Execution> ApplyAsync(ExecutionActor actor, Flow flow, Execution execution, Envelope envelope, List<WorkItem> work, List<string> removeTimers)
+    {
+        Execution Step(Execution current, ExecutorEvent @event)
+        {
+            var step = _executor.Apply(flow, current, @event);
+            work.AddRange(step.Work);
+            return step.Execution;
+        }
+
+        if (envelope.Recover)
+        {
+            return await RecoverStepAsync(flow, execution, work, Step).ConfigureAwait(false);
+        }
+
+        if (envelope.Mutate is { } mutate)
+        {
+            var (mutated, next) = mutate(flow, execution);
+            return next is null ? mutated : Step(mutated, next);
+        }
+
+        if (envelope.ChildId is { } childId)
+        {
+            var parentRun = execution.TaskRunList.FirstOrDefault(t => t.State.Current is State.Running or State.Killing
+                && t.Outputs?.GetValueOrDefault("executionId") as string == childId);
+            return parentRun is null ? execution : Step(execution, new ChildEnded(parentRun.Id, envelope.Child!, Time.GetUtcNow()));
+        }
+
+        switch (envelope.Event)
+        {
+            case TaskResult result when envelope.Outcome is { } outcome:
+                if (!outcome.Labels.IsDefaultOrEmpty && execution.FindTaskRun(result.TaskRunId)?.State.Current is State.Running)
+                {
+                    var labels = execution.Labels.Where(l => outcome.Labels.All(n => n.Key != l.Key)).Concat(outcome.Labels);
+                    execution = execution with { Labels = [.. labels] };
+                }
+
+                execution = Step(execution, result);
+                if (outcome.ExitExecution is { } exit && !execution.State.Current.IsTerminal())
+                {
+                    actor.ExitState = exit;
+                    execution = Step(execution, new KillExecution(result.Now));
+                }
+                else if (outcome.ExitExecution is { } finalState && execution.State.Current != finalState)
+                {
+                    execution = execution.WithState(finalState, result.Now);
+                }
+
+                return execution;
+            case TimerFired fired:
+                removeTimers.Add(fired.Timer.Id);
+                return Step(execution, fired);
+            case { } @event:
+                return Step(execution, @event);
+            default:
+                return execution;
+        }
+    }
+
+    private async Task DispatchAsync(Flow flow, Execution execution, List<WorkItem> work)
+    {
+        if (work.Count == 0)
+        {
+            return;
+        }
+
+        List<EmitLog>? logs = null;
+        string[]? secrets = null;
+        foreach (var item in work)
+        {
+            switch (item)
+            {
+                case RunTask run:
+                    secrets ??= SecretsOf(flow, execution);
+                    _workers!.Enqueue(new WorkerJob(run, secrets));
+                    break;
+                case SetTimer timer:
+                    _timers.Add(StoredTimer.From(timer.Timer));
+                    break;
+                case RetryExecution retry:
+                    _timers.Add(StoredTimer.RetryExecution(retry.ExecutionId, retry.DueAt));
+                    break;
+                case StartChild child:
+                    _ = Task.Run(() => StartChildAsync(execution.Id, child));
+                    break;
+                case KillTaskRun kill:
+                    _workers!.Kill(kill.TaskRunId);
+                    break;
+                case KillChild killChild:
+                    Post(killChild.ChildExecutionId, new Envelope(new KillExecution(Time.GetUtcNow())));
+                    break;
+                case EmitLog log:
+                    (logs ??= []).Add(log);
+                    break;
+                case ReleaseWorkingDirectory release:
+                    TryDeleteDirectory(Path.Combine(_options.WorkingDirectoryRoot, release.TaskRunId));
+                    break;
+            }
+        }
+
+        if (logs is not null)
+        {
+            await AppendLogsAsync(execution, logs).ConfigureAwait(false);
+        }
+    }
+
+    private void OnTerminal(Flow flow, Execution execution)
+    {
+        CompleteWaiters(execution);
+        if (execution.ParentId is { } parentId)
+        {
+            var summary = new ChildExecutionSummary(execution.Id, execution.State.Current, execution.Outputs,
+                RunVariables.ForExecution(flow, execution, _options.Executor.Envs, _options.Executor.Globals));
+            Post(parentId, new Envelope { ChildId = execution.Id, Child = summary });
+        }
+
+        if (flow.Concurrency is not null)
+        {
+            _ = Task.Run(() => DequeueAsync(flow));
+        }
+    }
+
+    private async Task StartChildAsync(string parentId, StartChild child)
+    {
+        var request = child.Request;
+        try
+        {
+            if (await _stores.Executions.GetAsync(request.ExecutionId).ConfigureAwait(false) is { } existing)
+            {
+                if (existing.State.Current.IsTerminal())
+                {
+                    var flow = (await _stores.Flows.GetAsync(existing.Namespace, existing.FlowId, existing.FlowRevision).ConfigureAwait(false))?.Flow;
+                    if (flow is not null)
+                    {
+                        OnTerminal(flow, existing);
+                    }
+                }
+
+                return; // already created (recovery, duplicate work): the child reports when it ends
+            }
+
+            var created = await CreateExecutionAsync(new ExecutionRequest
+            {
+                Namespace = request.Namespace,
+                FlowId = request.FlowId,
+                Revision = request.Revision,
+                Inputs = request.Inputs,
+                Labels = request.Labels,
+                Trigger = request.Trigger,
+                ExecutionId = request.ExecutionId,
+                ParentId = request.ParentExecutionId,
+                ScheduleDate = request.ScheduleDate,
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InputValidationException or FlowNotFoundException or InvalidOperationException)
+        {
+            Post(parentId, new Envelope(new ChildStartFailed(child.TaskRun.Id, e.Message, Time.GetUtcNow())));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportBackgroundError(e);
+            Post(parentId, new Envelope(new ChildStartFailed(child.TaskRun.Id, e.Message, Time.GetUtcNow())));
+        }
+    }
+
+    // ================================================================ timers
+
+    private void OnTimerDue(StoredTimer timer)
+    {
+        if (timer.IsRetryExecution)
+        {
+            _ = Task.Run(() => RetryExecutionAsync(timer));
+        }
+        else
+        {
+            Post(timer.ExecutionId, new Envelope(new TimerFired(timer.ToExecutorTimer(), Time.GetUtcNow())));
+        }
+    }
+
+    private async Task RetryExecutionAsync(StoredTimer timer)
+    {
+        try
+        {
+            var retried = await _stores.Executions.GetAsync(timer.ExecutionId).ConfigureAwait(false);
+            if (retried is not null)
+            {
+                var newId = IdGenerator.Derive(retried.Id, "retry-execution");
+                if (await _stores.Executions.GetAsync(newId).ConfigureAwait(false) is null)
+                {
+                    var flow = (await _stores.Flows.GetAsync(retried.Namespace, retried.FlowId, retried.FlowRevision).ConfigureAwait(false))?.Flow
+                        ?? throw new FlowNotFoundException(retried.Namespace, retried.FlowId, retried.FlowRevision);
+                    var next = ExecutorEngine.CreateRetryExecution(retried, newId, Time.GetUtcNow());
+                    await AdmitAsync(flow, next, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+
+            await _stores.Timers.DeleteAsync(timer.Id).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportBackgroundError(e);
+        }
+    }
+
+    // ================================================================ recovery
+
+    /// <summary>
+    /// Resumes unfinished executions after a (crash) restart. The store holds the committed state of every step; this
+    /// turns its durable traces back into work: CREATED executions start, RESTARTED ones continue their restart,
+    /// runnable task runs that were CREATED or RUNNING are dispatched again (at-least-once: only a task that was
+    /// interrupted can run twice, since finished tasks have a committed terminal state), KILLING ones end KILLED (their
+    /// worker is gone), and RUNNING subflow task runs are matched with their child (ended: its result is delivered; never
+    /// created: the start failed). Timers were reloaded from the store before this.
+    /// </summary>
+    private async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        var limited = new Dictionary<string, Flow>(StringComparer.Ordinal);
+        foreach (var id in await _stores.Executions.UnfinishedAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var execution = await _stores.Executions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            if (execution is null)
+            {
+                continue;
+            }
+
+            var flow = (await _stores.Flows.GetAsync(execution.Namespace, execution.FlowId, execution.FlowRevision, cancellationToken).ConfigureAwait(false))?.Flow;
+            if (flow is null)
+            {
+                ReportBackgroundError(new FlowNotFoundException(execution.Namespace, execution.FlowId, execution.FlowRevision));
+                continue;
+            }
+
+            if (flow.Concurrency is not null)
+            {
+                limited.TryAdd(flow.Namespace + "\u001f" + flow.Id, flow);
+            }
+
+            var now = Time.GetUtcNow();
+            switch (execution.State.Current)
+            {
+                case State.Queued:
+                    break;
+                case State.Created:
+                    Post(id, new Envelope(new ExecutionCreated(now)), flow, execution);
+                    break;
+                case State.Restarted:
+                    Post(id, new Envelope(new RestartExecution(now)), flow, execution);
+                    break;
+                default:
+                    Post(id, new Envelope { Recover = true }, flow, execution);
+                    break;
+            }
+        }
+
+        foreach (var flow in limited.Values)
+        {
+            _ = Task.Run(() => DequeueAsync(flow));
+        }
+    }
+
+    private async Task<Execution> RecoverStepAsync(Flow flow, Execution execution, List<WorkItem> work, Func<Execution, ExecutorEvent, Execution> step)
+    {
+        var index = FlowIndex.Of(flow);
+        foreach (var taskRun in execution.TaskRunList.ToList())
+        {
+            if (index.Find(taskRun.TaskId) is not { } task)
+            {
+                continue;
+            }
+
+            var current = execution.FindTaskRun(taskRun.Id)!;
+            var now = Time.GetUtcNow();
+            switch (TaskKinds.Of(task.CanonicalType))
+            {
+                case TaskKind.Runnable when current.State.Current is State.Created or State.Restarted or State.Running:
+                    var (wdId, wdTask) = WorkingDirectoryOf(index, execution, current);
+                    work.Add(new RunTask(current, task, RunVariables.For(flow, execution, current, task, _options.Executor.Envs, _options.Executor.Globals), wdId, wdTask));
+                    break;
+                case TaskKind.Runnable when current.State.Current is State.Killing:
+                    execution = step(execution, new TaskResult(current.Id, State.Killed, now));
+                    break;
+                case TaskKind.Subflow when current.State.Current is State.Running or State.Killing
+                    && current.Outputs?.GetValueOrDefault("executionId") is string childId:
+                    var child = await _stores.Executions.GetAsync(childId).ConfigureAwait(false);
+                    if (child is null)
+                    {
+                        execution = step(execution, new ChildStartFailed(current.Id, $"The child execution '{childId}' was not created before the runtime stopped", now));
+                    }
+                    else if (child.State.Current.IsTerminal())
+                    {
+                        var childFlow = (await _stores.Flows.GetAsync(child.Namespace, child.FlowId, child.FlowRevision).ConfigureAwait(false))?.Flow;
+                        var variables = childFlow is null ? null : RunVariables.ForExecution(childFlow, child, _options.Executor.Envs, _options.Executor.Globals);
+                        execution = step(execution, new ChildEnded(current.Id, new ChildExecutionSummary(child.Id, child.State.Current, child.Outputs, variables), now));
+                    }
+
+                    break;
+            }
+        }
+
+        return execution;
+    }
+
+    private static (string? Id, TaskDefinition? Task) WorkingDirectoryOf(FlowIndex index, Execution execution, TaskRun taskRun)
+    {
+        for (var parentId = taskRun.ParentTaskRunId; parentId is not null && execution.FindTaskRun(parentId) is { } parent; parentId = parent.ParentTaskRunId)
+        {
+            if (index.Find(parent.TaskId) is { } parentTask && TaskKinds.Of(parentTask.CanonicalType) == TaskKind.WorkingDirectory)
+            {
+                return (parent.Id, parentTask);
+            }
+        }
+
+        return (null, null);
+    }
+
+    // ================================================================ misc
+
+    private static string[] SecretsOf(Flow flow, Execution execution)
+    {
+        if (execution.Inputs is null || !flow.Inputs.Any(FlowInputs.IsSecret))
+        {
+            return [];
+        }
+
+        var secrets = new List<string>();
+        foreach (var input in flow.Inputs.Where(FlowInputs.IsSecret))
+        {
+            object? value = execution.Inputs;
+            foreach (var part in input.Id.Split('.'))
+            {
+                value = value is IReadOnlyDictionary<string, object?> map ? map.GetValueOrDefault(part) : null;
+            }
+
+            if (value is string { Length: > 0 } text)
+            {
+                secrets.Add(text);
+            }
+        }
+
+        return [.. secrets];
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

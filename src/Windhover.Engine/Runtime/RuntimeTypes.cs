@@ -1,0 +1,87 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using Windhover.Engine.Executions;
+using Windhover.Engine.Executor;
+using Windhover.Engine.Tasks;
+using Windhover.Flows.Expressions;
+
+namespace Windhover.Engine.Runtime;
+
+public sealed record RuntimeOptions
+{
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    public ExecutorOptions Executor { get; init; } = new();
+    public TaskRegistry? Tasks { get; init; }
+    public ExpressionEngine? Expressions { get; init; }
+    public ISecretProvider? Secrets { get; init; }
+
+    /// <summary>Concurrent task runs (worker loops). Tasks are async, so a loop waiting on I/O costs no thread.</summary>
+    public int Workers { get; init; } = 32;
+
+    public string WorkingDirectoryRoot { get; init; } = Path.Combine(Path.GetTempPath(), "windhover-work");
+
+    /// <summary>Resume unfinished executions from the store on start.</summary>
+    public bool Recover { get; init; } = true;
+
+    /// <summary>Called for every committed step (after it is durable). Must not block.</summary>
+    public Action<Execution>? OnStep { get; init; }
+}
+
+/// <summary>What to start. <see cref="Inputs"/> are raw (strings, JSON values or <see cref="Inputs.InputFile"/>), validated by the runtime.</summary>
+public sealed record ExecutionRequest
+{
+    public required string Namespace { get; init; }
+    public required string FlowId { get; init; }
+    public int? Revision { get; init; }
+    public IReadOnlyDictionary<string, object?>? Inputs { get; init; }
+    public ImmutableArray<ExecutionLabel> Labels { get; init; } = [];
+    public ExecutionTrigger? Trigger { get; init; }
+
+    /// <summary>A chosen id (idempotent create); a fresh one when null.</summary>
+    public string? ExecutionId { get; init; }
+
+    public string? ParentId { get; init; }
+    public DateTimeOffset? ScheduleDate { get; init; }
+}
+
+public sealed class FlowNotFoundException(string @namespace, string flowId, int? revision)
+    : Exception(revision is null ? $"Unable to find flow '{@namespace}.{flowId}'" : $"Unable to find flow '{@namespace}.{flowId}' revision {revision}");
+
+public sealed class ExecutionNotFoundException(string executionId) : Exception($"Execution '{executionId}' not found")
+{
+    public string ExecutionId { get; } = executionId;
+}
+
+/// <summary>A live view of one execution (or all): every committed step. Dispose to stop.</summary>
+public sealed class ExecutionSubscription : IDisposable
+{
+    private readonly Action<ExecutionSubscription> _unsubscribe;
+    private readonly Channel<Execution> _channel = Channel.CreateBounded<Execution>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });
+
+    internal ExecutionSubscription(string? executionId, Action<ExecutionSubscription> unsubscribe)
+    {
+        ExecutionId = executionId;
+        _unsubscribe = unsubscribe;
+    }
+
+    /// <summary>The execution followed, or null for all executions.</summary>
+    public string? ExecutionId { get; }
+
+    /// <summary>Committed states; completes after the terminal state of a single-execution subscription.</summary>
+    public ChannelReader<Execution> Reader => _channel.Reader;
+
+    internal void Publish(Execution execution)
+    {
+        _channel.Writer.TryWrite(execution);
+        if (ExecutionId is not null && execution.State.Current.IsTerminal())
+        {
+            _channel.Writer.TryComplete();
+        }
+    }
+
+    public void Dispose()
+    {
+        _channel.Writer.TryComplete();
+        _unsubscribe(this);
+    }
+}

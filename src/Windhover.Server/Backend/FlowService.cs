@@ -1,0 +1,67 @@
+using Windhover.Engine.Stores;
+using Windhover.Flows.Model;
+using Windhover.Flows.Validation;
+using Windhover.Flows.Yaml;
+
+namespace Windhover.Server.Backend;
+
+/// <summary>Flow validation failed (HTTP 422 <c>Invalid entity: ...</c>).</summary>
+public sealed class InvalidFlowException(string constraints) : Exception("Invalid entity: " + constraints)
+{
+    public string Constraints { get; } = constraints;
+}
+
+/// <summary>Parses, validates and saves flow sources; shared by the API and the flow folder watcher.</summary>
+public sealed class FlowService(IFlowStore store, FlowParser parser)
+{
+    public IFlowStore Store => store;
+
+    public FlowParser Parser => parser;
+
+    /// <summary>Kestra's constraint text: one violation per line.</summary>
+    public static string Constraints(IEnumerable<FlowProblem> problems) => string.Join("\n", problems.Select(p => p.Message).Distinct());
+
+    public Flow ParseOne(string source)
+    {
+        var result = parser.Parse(source);
+        if (!result.IsValid || result.Flow is null)
+        {
+            throw new InvalidFlowException(result.Problems.IsEmpty ? "invalid flow" : Constraints(result.Problems));
+        }
+
+        return result.Flow;
+    }
+
+    public IReadOnlyList<FlowParseResult> ParseAll(string source) => parser.ParseAll(source);
+
+    public async Task<FlowRecord> CreateAsync(string source, CancellationToken cancellationToken)
+    {
+        var flow = ParseOne(source);
+        if (await store.GetAsync(flow.Namespace, flow.Id, cancellationToken: cancellationToken) is not null)
+        {
+            throw new InvalidFlowException($"Flow id already exists: {flow.Namespace}.{flow.Id}");
+        }
+
+        return await store.SaveAsync(flow, cancellationToken);
+    }
+
+    public async Task<FlowRecord> UpdateAsync(string @namespace, string id, string source, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(@namespace, id, cancellationToken: cancellationToken) is null)
+        {
+            throw new NotFoundException($"Flow not found: {@namespace}.{id}");
+        }
+
+        var flow = ParseOne(source);
+        if (flow.Namespace != @namespace || flow.Id != id)
+        {
+            throw new InvalidFlowException($"id: Illegal flow id update: {@namespace}.{id} cannot become {flow.Namespace}.{flow.Id}");
+        }
+
+        return await store.SaveAsync(flow, cancellationToken);
+    }
+
+    /// <summary>Creates or updates (used by the flow folder and namespace replace).</summary>
+    public async Task<FlowRecord> UpsertAsync(Flow flow, CancellationToken cancellationToken) =>
+        await store.SaveAsync(flow, cancellationToken);
+}
