@@ -11,6 +11,7 @@ public static class WindhoverCommand
         var root = new RootCommand("Windhover: a Kestra-compatible workflow orchestrator.");
         var flow = new Command("flow", "Work with flow definitions.");
         flow.Subcommands.Add(FlowValidateCommand.Create(output, error));
+        flow.Subcommands.Add(FlowRunCommand.Create(output, error));
         root.Subcommands.Add(flow);
         root.Subcommands.Add(ServerCommand.Create(output, error));
         return root;

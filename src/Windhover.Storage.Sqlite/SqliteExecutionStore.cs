@@ -1,0 +1,426 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Windhover.Engine.Executions;
+using Windhover.Engine.Executor;
+using Windhover.Engine.Serialization;
+using Windhover.Engine.Stores;
+
+namespace Windhover.Storage.Sqlite;
+
+/// <summary>
+/// Executions as a narrow row (list columns) + a header JSON (inputs, outputs, state history...) + one row per task run.
+/// A step writes the header only when it changed and only the task runs that changed, in one transaction with its timers.
+/// </summary>
+public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionStore, ITimerStore
+{
+    private const string SummaryColumns = "id, namespace, flow_id, flow_revision, state, start_date, end_date, labels, parent_id, original_id, trigger_id, trigger_type";
+
+    public Task<Execution?> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        Task.FromResult(database.Read(connection => Load(connection, id)));
+
+    private static Execution? Load(SqliteConnection connection, string id)
+    {
+        string header;
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT header FROM executions WHERE id = $id";
+            command.Parameters.AddWithValue("$id", id);
+            if (command.ExecuteScalar() is not string text)
+            {
+                return null;
+            }
+
+            header = text;
+        }
+
+        var runs = ImmutableArray.CreateBuilder<TaskRun>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT data FROM task_runs WHERE execution_id = $id ORDER BY position";
+            command.Parameters.AddWithValue("$id", id);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                runs.Add(KestraJson.DeserializeTaskRun(reader.GetString(0)));
+            }
+        }
+
+        return KestraJson.DeserializeExecution(header) with { TaskRunList = runs.ToImmutable() };
+    }
+
+    public Task SaveAsync(Execution execution, ExecutionChanges changes, CancellationToken cancellationToken = default) =>
+        database.WriteAsync(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            if (changes.HeaderChanged || changes.ReplaceAllTaskRuns)
+            {
+                WriteHeader(connection, transaction, execution);
+            }
+
+            if (changes.ReplaceAllTaskRuns)
+            {
+                using (var delete = Command(connection, transaction, "DELETE FROM task_runs WHERE execution_id = $id"))
+                {
+                    delete.Parameters.AddWithValue("$id", execution.Id);
+                    delete.ExecuteNonQuery();
+                }
+
+                for (var i = 0; i < execution.TaskRunList.Length; i++)
+                {
+                    WriteTaskRuns(connection, transaction, execution.Id, [new TaskRunChange(i, execution.TaskRunList[i])]);
+                }
+            }
+            else if (!changes.TaskRuns.IsEmpty)
+            {
+                WriteTaskRuns(connection, transaction, execution.Id, changes.TaskRuns);
+            }
+
+            foreach (var timerId in changes.RemoveTimers)
+            {
+                using var delete = Command(connection, transaction, "DELETE FROM timers WHERE id = $id");
+                delete.Parameters.AddWithValue("$id", timerId);
+                delete.ExecuteNonQuery();
+            }
+
+            foreach (var timer in changes.AddTimers)
+            {
+                InsertTimer(connection, transaction, timer);
+            }
+
+            transaction.Commit();
+            return 0;
+        }, cancellationToken);
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static void WriteHeader(SqliteConnection connection, SqliteTransaction transaction, Execution execution)
+    {
+        using var command = Command(connection, transaction, """
+            INSERT INTO executions (id, namespace, flow_id, flow_revision, state, terminal, start_date, end_date, parent_id, original_id,
+                                    trigger_id, trigger_type, labels, deleted, header)
+            VALUES ($id, $ns, $flow, $rev, $state, $terminal, $start, $end, $parent, $original, $tid, $ttype, $labels, $deleted, $header)
+            ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, flow_id = excluded.flow_id, flow_revision = excluded.flow_revision,
+                state = excluded.state, terminal = excluded.terminal, start_date = excluded.start_date, end_date = excluded.end_date,
+                parent_id = excluded.parent_id, original_id = excluded.original_id, trigger_id = excluded.trigger_id,
+                trigger_type = excluded.trigger_type, labels = excluded.labels, deleted = excluded.deleted, header = excluded.header
+            """);
+        var p = command.Parameters;
+        p.AddWithValue("$id", execution.Id);
+        p.AddWithValue("$ns", execution.Namespace);
+        p.AddWithValue("$flow", execution.FlowId);
+        p.AddWithValue("$rev", execution.FlowRevision);
+        p.AddWithValue("$state", execution.State.Current.ToKestraName());
+        p.AddWithValue("$terminal", execution.State.Current.IsTerminal() ? 1 : 0);
+        p.AddWithValue("$start", execution.State.StartDate.UtcTicks);
+        p.AddWithValue("$end", execution.State.EndDate is { } end ? end.UtcTicks : DBNull.Value);
+        p.AddWithValue("$parent", (object?)execution.ParentId ?? DBNull.Value);
+        p.AddWithValue("$original", (object?)execution.OriginalId ?? DBNull.Value);
+        p.AddWithValue("$tid", (object?)execution.Trigger?.Id ?? DBNull.Value);
+        p.AddWithValue("$ttype", (object?)execution.Trigger?.Type ?? DBNull.Value);
+        p.AddWithValue("$labels", LabelsJson(execution.Labels));
+        p.AddWithValue("$deleted", execution.Deleted ? 1 : 0);
+        p.AddWithValue("$header", KestraJson.Serialize(execution with { TaskRunList = [] }));
+        command.ExecuteNonQuery();
+
+        using (var delete = Command(connection, transaction, "DELETE FROM execution_labels WHERE execution_id = $id"))
+        {
+            delete.Parameters.AddWithValue("$id", execution.Id);
+            delete.ExecuteNonQuery();
+        }
+
+        if (!execution.Labels.IsDefaultOrEmpty)
+        {
+            using var insert = Command(connection, transaction, "INSERT OR REPLACE INTO execution_labels (execution_id, key, value) VALUES ($id, $k, $v)");
+            var id = insert.Parameters.AddWithValue("$id", execution.Id);
+            var key = insert.Parameters.Add("$k", SqliteType.Text);
+            var value = insert.Parameters.Add("$v", SqliteType.Text);
+            foreach (var label in execution.Labels)
+            {
+                key.Value = label.Key;
+                value.Value = label.Value;
+                insert.ExecuteNonQuery();
+            }
+        }
+    }
+
+    private static void WriteTaskRuns(SqliteConnection connection, SqliteTransaction transaction, string executionId, IEnumerable<TaskRunChange> changes)
+    {
+        using var command = Command(connection, transaction,
+            "INSERT INTO task_runs (execution_id, id, position, data) VALUES ($e, $id, $pos, $data) " +
+            "ON CONFLICT (execution_id, id) DO UPDATE SET position = excluded.position, data = excluded.data");
+        command.Parameters.AddWithValue("$e", executionId);
+        var id = command.Parameters.Add("$id", SqliteType.Text);
+        var position = command.Parameters.Add("$pos", SqliteType.Integer);
+        var data = command.Parameters.Add("$data", SqliteType.Text);
+        foreach (var change in changes)
+        {
+            id.Value = change.TaskRun.Id;
+            position.Value = change.Position;
+            data.Value = KestraJson.Serialize(change.TaskRun);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static string LabelsJson(ImmutableArray<ExecutionLabel> labels)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var label in labels.IsDefault ? [] : labels)
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(label.Key);
+                writer.WriteStringValue(label.Value);
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static ImmutableArray<ExecutionLabel> ParseLabels(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return [];
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.EnumerateArray().Select(e => new ExecutionLabel(e[0].GetString()!, e[1].GetString()!))];
+    }
+
+    public Task<PagedResult<ExecutionSummary>> SearchAsync(ExecutionQuery query, CancellationToken cancellationToken = default) =>
+        Task.FromResult(database.Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var where = Where(command, query);
+            command.CommandText = $"SELECT {SummaryColumns} FROM executions e WHERE {where} " +
+                (query.Ascending ? "ORDER BY start_date, id" : "ORDER BY start_date DESC, id DESC") + " LIMIT $limit OFFSET $offset";
+            command.Parameters.AddWithValue("$limit", query.Size);
+            command.Parameters.AddWithValue("$offset", (long)(Math.Max(query.Page, 1) - 1) * query.Size);
+            var results = new List<ExecutionSummary>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    results.Add(ReadSummary(reader));
+                }
+            }
+
+            long total;
+            if (query.Page <= 1 && results.Count < query.Size)
+            {
+                total = results.Count;
+            }
+            else
+            {
+                using var count = connection.CreateCommand();
+                count.CommandText = $"SELECT COUNT(*) FROM executions e WHERE {Where(count, query)}";
+                total = (long)count.ExecuteScalar()!;
+            }
+
+            return new PagedResult<ExecutionSummary>(results, total);
+        }));
+
+    public Task<long> CountAsync(ExecutionQuery query, CancellationToken cancellationToken = default) =>
+        Task.FromResult(database.Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT COUNT(*) FROM executions e WHERE {Where(command, query)}";
+            return (long)command.ExecuteScalar()!;
+        }));
+
+    private static string Where(SqliteCommand command, ExecutionQuery query)
+    {
+        var where = new StringBuilder("deleted = 0");
+        var p = command.Parameters;
+        if (query.Namespace is { } ns)
+        {
+            // Prefix match that uses the index: 'a.b' or 'a.b.' <= namespace < 'a.b/' ('/' follows '.').
+            where.Append(" AND (namespace = $ns OR (namespace >= $nsLow AND namespace < $nsHigh))");
+            p.AddWithValue("$ns", ns);
+            p.AddWithValue("$nsLow", ns + ".");
+            p.AddWithValue("$nsHigh", ns + "/");
+        }
+
+        if (query.FlowId is { } flowId)
+        {
+            where.Append(" AND flow_id = $flow");
+            p.AddWithValue("$flow", flowId);
+        }
+
+        if (!query.States.IsDefaultOrEmpty)
+        {
+            where.Append(" AND state IN (");
+            for (var i = 0; i < query.States.Length; i++)
+            {
+                where.Append(i == 0 ? "" : ", ").Append("$s").Append(i);
+                p.AddWithValue("$s" + i, query.States[i].ToKestraName());
+            }
+
+            where.Append(')');
+        }
+
+        if (query.StartDate is { } start)
+        {
+            where.Append(" AND start_date >= $start");
+            p.AddWithValue("$start", start.UtcTicks);
+        }
+
+        if (query.EndDate is { } end)
+        {
+            where.Append(" AND end_date <= $end");
+            p.AddWithValue("$end", end.UtcTicks);
+        }
+
+        if (query.ParentId is { } parent)
+        {
+            where.Append(" AND parent_id = $parent");
+            p.AddWithValue("$parent", parent);
+        }
+
+        if (!query.Labels.IsDefaultOrEmpty)
+        {
+            for (var i = 0; i < query.Labels.Length; i++)
+            {
+                where.Append(" AND EXISTS (SELECT 1 FROM execution_labels l WHERE l.execution_id = e.id AND l.key = $lk").Append(i)
+                    .Append(" AND l.value = $lv").Append(i).Append(')');
+                p.AddWithValue("$lk" + i, query.Labels[i].Key);
+                p.AddWithValue("$lv" + i, query.Labels[i].Value);
+            }
+        }
+
+        return where.ToString();
+    }
+
+    private static ExecutionSummary ReadSummary(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        Namespace = reader.GetString(1),
+        FlowId = reader.GetString(2),
+        FlowRevision = reader.GetInt32(3),
+        State = StateExtensions.ParseKestraName(reader.GetString(4)),
+        StartDate = new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
+        EndDate = reader.IsDBNull(6) ? null : new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
+        Labels = ParseLabels(reader.IsDBNull(7) ? null : reader.GetString(7)),
+        ParentId = reader.IsDBNull(8) ? null : reader.GetString(8),
+        OriginalId = reader.IsDBNull(9) ? null : reader.GetString(9),
+        TriggerId = reader.IsDBNull(10) ? null : reader.GetString(10),
+        TriggerType = reader.IsDBNull(11) ? null : reader.GetString(11),
+    };
+
+    public Task<IReadOnlyList<ExecutionSummary>> ChildrenAsync(string parentId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<ExecutionSummary>>(database.Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {SummaryColumns} FROM executions WHERE parent_id = $p ORDER BY start_date, id";
+            command.Parameters.AddWithValue("$p", parentId);
+            using var reader = command.ExecuteReader();
+            var list = new List<ExecutionSummary>();
+            while (reader.Read())
+            {
+                list.Add(ReadSummary(reader));
+            }
+
+            return list;
+        }));
+
+    public Task<IReadOnlyList<string>> UnfinishedAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<string>>(database.Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT id FROM executions WHERE terminal = 0 ORDER BY start_date";
+            using var reader = command.ExecuteReader();
+            var list = new List<string>();
+            while (reader.Read())
+            {
+                list.Add(reader.GetString(0));
+            }
+
+            return list;
+        }));
+
+    public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        database.WriteAsync(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            int deleted;
+            using (var command = Command(connection, transaction,
+                "DELETE FROM task_runs WHERE execution_id = $id; DELETE FROM execution_labels WHERE execution_id = $id; DELETE FROM timers WHERE execution_id = $id;"))
+            {
+                command.Parameters.AddWithValue("$id", id);
+                command.ExecuteNonQuery();
+            }
+
+            using (var command = Command(connection, transaction, "DELETE FROM executions WHERE id = $id"))
+            {
+                command.Parameters.AddWithValue("$id", id);
+                deleted = command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            return deleted > 0;
+        }, cancellationToken);
+
+    // ------------------------------------------------------------------ timers
+
+    private static void InsertTimer(SqliteConnection connection, SqliteTransaction? transaction, StoredTimer timer)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT OR REPLACE INTO timers (id, execution_id, kind, task_run_id, due_at) VALUES ($id, $e, $k, $t, $d)";
+        command.Parameters.AddWithValue("$id", timer.Id);
+        command.Parameters.AddWithValue("$e", timer.ExecutionId);
+        command.Parameters.AddWithValue("$k", (object?)timer.Kind?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$t", (object?)timer.TaskRunId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$d", timer.DueAt.UtcTicks);
+        command.ExecuteNonQuery();
+    }
+
+    public Task<IReadOnlyList<StoredTimer>> ListAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<StoredTimer>>(database.Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT id, execution_id, kind, task_run_id, due_at FROM timers ORDER BY due_at";
+            using var reader = command.ExecuteReader();
+            var list = new List<StoredTimer>();
+            while (reader.Read())
+            {
+                list.Add(new StoredTimer(
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
+                    reader.IsDBNull(2) ? null : Enum.Parse<TimerKind>(reader.GetString(2)),
+                    reader.IsDBNull(3) ? null : reader.GetString(3)));
+            }
+
+            return list;
+        }));
+
+    public Task AddAsync(StoredTimer timer, CancellationToken cancellationToken = default) =>
+        database.WriteAsync(connection =>
+        {
+            InsertTimer(connection, null, timer);
+            return 0;
+        }, cancellationToken);
+
+    Task<bool> ITimerStore.DeleteAsync(string id, CancellationToken cancellationToken) =>
+        database.WriteAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM timers WHERE id = $id";
+            command.Parameters.AddWithValue("$id", id);
+            return command.ExecuteNonQuery() > 0;
+        }, cancellationToken);
+}
