@@ -53,6 +53,14 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         return new Stack { Windhover = windhover, Arena = arena };
     }
 
+    private string? WindhoverUrl { get; set; }
+
+    private static async Task<List<string>> ExecutionsOf(HttpClient http, string url)
+    {
+        var search = JsonNode.Parse(await http.GetStringAsync($"{url}/api/v1/executions/search?size=100"))!;
+        return [.. search["results"]!.AsArray().Where(r => r!["state"]!["current"]!.GetValue<string>() == "FAILED").Select(r => r!["id"]!.GetValue<string>())];
+    }
+
     private static string FlowTestsPath()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -73,6 +81,15 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             var state = e["state"]?["current"]?.GetValue<string>();
             if (state is "SUCCESS" or "FAILED" or "KILLED" or "WARNING" or "CANCELLED")
             {
+                if (state != "SUCCESS" && WindhoverUrl is { } url)
+                {
+                    using var http = new HttpClient();
+                    foreach (var child in await ExecutionsOf(http, url))
+                    {
+                        output.WriteLine("LOGS " + child + ": " + await http.GetStringAsync($"{url}/api/v1/logs/{child}"));
+                    }
+                }
+
                 output.WriteLine(e.ToJsonString());
                 return e;
             }
@@ -92,5 +109,33 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var execution = await WaitExecution(stack.Arena, result!["executionId"]!.GetValue<string>());
         Assert.Equal("SUCCESS", execution["state"]!["current"]!.GetValue<string>());
         Assert.Equal("completed", execution["outputs"]!["match_status"]!.GetValue<string>());
+    }
+
+    public static TheoryData<string, string> OtherTriggers => new()
+    {
+        { "scheduled", """{"cronExpression":"0 */6 * * *"}""" },
+        { "monitoring", """{"targetAgentId":"default-target","intervalMinutes":60}""" },
+        { "dataset", """{"minSeverity":5.0}""" },
+        { "fine-tune", """{"agentId":"default-blue","agentType":"blue","trainingMatchesCount":50}""" },
+        { "fine-tune", """{"agentId":"default-red","agentType":"red","trainingMatchesCount":50}""" },
+        { "batch-evaluation", """{"agentCombinations":[{"redAgentId":"default-red","blueAgentId":"blue-monitor-only","targetAgentId":"default-target"},{"redAgentId":"red-novice","blueAgentId":"default-blue","targetAgentId":"target-hardened"}],"matchesPerCombination":3}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OtherTriggers))]
+    public async Task Seed_trigger_runs_its_flow_to_success(string kind, string body)
+    {
+        await using var stack = await StartAsync();
+        WindhoverUrl = stack.Windhover.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var seeded = await stack.Arena.StartMatch("default-red", "default-blue", "default-target", "quick", seed: 4);
+        await stack.Arena.WaitMatch(seeded["id"]!.GetValue<string>());
+        var (status, result) = await stack.Arena.Post($"/api/kestra/trigger/{kind}", body);
+        Assert.True(status == 200, $"{status} {result}");
+        var execution = await WaitExecution(stack.Arena, result!["executionId"]!.GetValue<string>(), 180);
+        Assert.Equal("SUCCESS", execution["state"]!["current"]!.GetValue<string>());
+        if (kind == "batch-evaluation")
+        {
+            Assert.Equal(6, int.Parse(execution["outputs"]!["total_matches"]!.ToString(), System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 }
