@@ -1,0 +1,4 @@
+using Windhover.Blueprints.Arena;
+
+var app = ArenaApp.Build(args, ArenaOptions.FromEnvironment());
+await app.RunAsync();
