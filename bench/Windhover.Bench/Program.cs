@@ -1,6 +1,15 @@
 using BenchmarkDotNet.Running;
+using Windhover.Bench.Scenarios;
 
 // Run by hand, never as a timed test:
-//   dotnet run -c Release --project bench/Windhover.Bench -- --filter '*'
-// BenchmarkDotNet prints medians and writes JSON/Markdown results under BenchmarkDotNet.Artifacts/.
+//   dotnet run -c Release --project bench/Windhover.Bench -- --filter '*'         (micro-benchmarks, BenchmarkDotNet)
+//   dotnet run -c Release --project bench/Windhover.Bench -- scenario [name...]   (engine scenarios on SQLite)
+// BenchmarkDotNet writes JSON/CSV/Markdown under BenchmarkDotNet.Artifacts/results/; scenarios write
+// bench-results/<name>.json and print medians.
+if (args.Length > 0 && args[0] == "scenario")
+{
+    return await EngineScenarios.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
