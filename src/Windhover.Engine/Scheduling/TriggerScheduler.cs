@@ -197,6 +197,8 @@ public sealed class TriggerScheduler : IAsyncDisposable
         var state = await _states.GetAsync(flow.Namespace, flow.Id, trigger.Id, cancellationToken).ConfigureAwait(false);
         if (flow.Disabled || (state?.Disabled ?? trigger.Disabled) || CronSchedule.From(trigger) is not { } schedule)
         {
+            // when enabled again, the ticks missed meanwhile follow recoverMissedSchedules
+            _seen.Remove(key);
             return (null, 0);
         }
 
@@ -206,6 +208,7 @@ public sealed class TriggerScheduler : IAsyncDisposable
         DateTimeOffset? previous = state?.LastFire;
         DateTimeOffset? cursor;
         DateTimeOffset? backfillEnd = null;
+        var backfilling = false;
         if (state?.NextFire is { } saved)
         {
             cursor = saved;
@@ -225,6 +228,7 @@ public sealed class TriggerScheduler : IAsyncDisposable
                  && ParseDate(TriggerSupport.Str(backfill, "start")) is { } start)
         {
             cursor = schedule.NextOrSame(start);
+            backfilling = true;
             backfillEnd = ParseDate(TriggerSupport.Str(backfill, "end"));
         }
         else
@@ -243,7 +247,7 @@ public sealed class TriggerScheduler : IAsyncDisposable
         while (cursor is { } tick && tick <= now && fired < _options.MaxTicksPerPass)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var isBackfill = backfillEnd is not null || state?.NextFire is null;
+            var isBackfill = backfilling;
             if (backfillEnd is { } end && tick > end)
             {
                 // backfill done: continue from now
