@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Runtime;
 using Windhover.Engine.Stores;
@@ -25,7 +26,7 @@ public sealed class FlowTriggerListener : IAsyncDisposable
     private readonly ITriggerStateStore _states;
     private readonly ConcurrentDictionary<string, int> _handled = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private ExecutionSubscription? _subscription;
+    private Channel<Execution>? _ended;
     private Task? _loop;
 
     public FlowTriggerListener(LocalRuntime runtime, ITriggerStateStore states, TimeProvider? timeProvider = null)
@@ -43,16 +44,17 @@ public sealed class FlowTriggerListener : IAsyncDisposable
     /// <summary>Raised with each execution created by a Flow trigger.</summary>
     public event Action<Execution>? Triggered;
 
-    /// <summary>Subscribes to the runtime: every execution that reaches a terminal state is evaluated.</summary>
+    /// <summary>Listens to <see cref="LocalRuntime.ExecutionEnded"/>: every execution that reaches a terminal state is evaluated, in order.</summary>
     public void Start()
     {
-        if (_subscription is not null)
+        if (_ended is not null)
         {
             return;
         }
 
-        _subscription = _runtime.Subscribe();
-        var reader = _subscription.Reader;
+        _ended = Channel.CreateUnbounded<Execution>(new UnboundedChannelOptions { SingleReader = true });
+        _runtime.ExecutionEnded += OnEnded;
+        var reader = _ended.Reader;
         _loop = Task.Run(async () =>
         {
             await foreach (var execution in reader.ReadAllAsync().ConfigureAwait(false))
@@ -74,10 +76,13 @@ public sealed class FlowTriggerListener : IAsyncDisposable
         });
     }
 
+    private void OnEnded(Execution execution) => _ended?.Writer.TryWrite(execution);
+
     public async Task StopAsync()
     {
-        _subscription?.Dispose();
-        _subscription = null;
+        _runtime.ExecutionEnded -= OnEnded;
+        _ended?.Writer.TryComplete();
+        _ended = null;
         if (_loop is { } loop)
         {
             await loop.ConfigureAwait(false);
