@@ -129,6 +129,13 @@ public sealed class TriggerScheduler : IAsyncDisposable
 
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var sleep = Task.Delay(delay, Time, linked.Token);
+            if (next is { } dueAt && Time.GetUtcNow() >= dueAt)
+            {
+                // the clock moved between reading it and arming the timer (the timer would wait a full delay too long)
+                await linked.CancelAsync().ConfigureAwait(false);
+                continue;
+            }
+
             var woken = _wake.WaitAsync(linked.Token);
             await Task.WhenAny(sleep, woken).ConfigureAwait(false);
             await linked.CancelAsync().ConfigureAwait(false);
