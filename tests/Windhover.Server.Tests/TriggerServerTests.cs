@@ -40,7 +40,6 @@ public sealed class TriggerServerTests
                 cron: "* * * * * *"
                 withSeconds: true
             """);
-        server.Get<Windhover.Engine.Scheduling.TriggerScheduler>().Wake();
         var executions = await WaitForExecutionsAsync(server, "ticking", 2);
         var one = executions.Results[0];
         Assert.Equal("every_second", one.Trigger!["id"]!.GetValue<string>());
