@@ -57,6 +57,14 @@ internal static class Migrations
             namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT, updated INTEGER NOT NULL, expires_at INTEGER,
             PRIMARY KEY (namespace, key)) WITHOUT ROWID;
         """,
+
+        // 2: trigger state (schedules: last/next fire; enable/disable override; Flow trigger preconditions)
+        """
+        CREATE TABLE trigger_states (
+            namespace TEXT NOT NULL, flow_id TEXT NOT NULL, trigger_id TEXT NOT NULL,
+            last_fire INTEGER, next_fire INTEGER, last_execution_id TEXT, disabled INTEGER, data TEXT, updated INTEGER NOT NULL,
+            PRIMARY KEY (namespace, flow_id, trigger_id)) WITHOUT ROWID;
+        """,
     ];
 
     public static int CurrentVersion => All.Length;

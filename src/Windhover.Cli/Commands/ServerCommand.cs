@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Windhover.Engine.Stores;
+using Windhover.Engine.Triggers;
 using Windhover.Server.Hosting;
 using Windhover.Storage.Sqlite;
 
@@ -74,7 +75,12 @@ public static class ServerCommand
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var dataPath = Path.GetFullPath(options.DataPath);
             Directory.CreateDirectory(dataPath);
-            app = WindhoverServer.Build(options, services => services.AddSingleton(sp => LocalStores(dataPath, sp.GetRequiredService<TimeProvider>())));
+            app = WindhoverServer.Build(options, services =>
+            {
+                services.AddSingleton(sp => LocalDatabase(dataPath, sp.GetRequiredService<TimeProvider>()));
+                services.AddSingleton(sp => sp.GetRequiredService<SqliteDatabase>().CreateStores());
+                services.AddSingleton<ITriggerStateStore>(sp => new SqliteTriggerStateStore(sp.GetRequiredService<SqliteDatabase>()));
+            });
             if (Environment.GetEnvironmentVariable("WINDHOVER_TRACE_STARTUP") is not null) error.WriteLine($"build: {sw.ElapsedMilliseconds} ms");
         }
         catch (InvalidOperationException e)
@@ -109,8 +115,8 @@ public static class ServerCommand
     }
 
     /// <summary>The stores of a local server: SQLite (WAL) in <c>{data}/windhover.db</c>, internal storage in <c>{data}/storage</c>.</summary>
-    private static StoreSet LocalStores(string dataPath, TimeProvider time) =>
-        SqliteDatabase.OpenStores(Path.Combine(dataPath, "windhover.db"), new SqliteStoreOptions
+    private static SqliteDatabase LocalDatabase(string dataPath, TimeProvider time) =>
+        SqliteDatabase.Open(Path.Combine(dataPath, "windhover.db"), new SqliteStoreOptions
         {
             TimeProvider = time,
             FilesFolder = Path.Combine(dataPath, "storage"),

@@ -417,9 +417,27 @@ public sealed partial class LocalRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Raised (synchronously, after the step is durable) for every committed step whose state is terminal; unlike
+    /// <see cref="Subscribe"/> it never drops. Handlers must not block (Flow triggers queue the execution).
+    /// </summary>
+    public event Action<Execution>? ExecutionEnded;
+
     private void Publish(Execution execution)
     {
         _options.OnStep?.Invoke(execution);
+        if (execution.State.Current.IsTerminal() && ExecutionEnded is { } ended)
+        {
+            try
+            {
+                ended(execution);
+            }
+            catch (Exception e)
+            {
+                ReportBackgroundError(e);
+            }
+        }
+
         ExecutionSubscription[] subscribers;
         lock (_subscriptions)
         {

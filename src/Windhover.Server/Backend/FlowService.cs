@@ -42,7 +42,7 @@ public sealed class FlowService(IFlowStore store, FlowParser parser)
             throw new InvalidFlowException($"Flow id already exists: {flow.Namespace}.{flow.Id}");
         }
 
-        return await store.SaveAsync(flow, cancellationToken);
+        return await SaveAsync(flow, cancellationToken);
     }
 
     public async Task<FlowRecord> UpdateAsync(string @namespace, string id, string source, CancellationToken cancellationToken)
@@ -58,10 +58,20 @@ public sealed class FlowService(IFlowStore store, FlowParser parser)
             throw new InvalidFlowException($"id: Illegal flow id update: {@namespace}.{id} cannot become {flow.Namespace}.{flow.Id}");
         }
 
-        return await store.SaveAsync(flow, cancellationToken);
+        return await SaveAsync(flow, cancellationToken);
     }
 
     /// <summary>Creates or updates (used by the flow folder and namespace replace).</summary>
     public async Task<FlowRecord> UpsertAsync(Flow flow, CancellationToken cancellationToken) =>
-        await store.SaveAsync(flow, cancellationToken);
+        await SaveAsync(flow, cancellationToken);
+
+    /// <summary>Raised after a flow revision is saved through this service (the trigger scheduler re-scans).</summary>
+    public event Action<FlowRecord>? Saved;
+
+    private async Task<FlowRecord> SaveAsync(Flow flow, CancellationToken cancellationToken)
+    {
+        var record = await store.SaveAsync(flow, cancellationToken);
+        Saved?.Invoke(record);
+        return record;
+    }
 }

@@ -1,23 +1,21 @@
-using System.Collections.Concurrent;
-using Cronos;
+using Windhover.Engine.Scheduling;
 using Windhover.Engine.Stores;
+using Windhover.Engine.Triggers;
 using Windhover.Flows.Model;
 
 namespace Windhover.Server.Backend;
 
 /// <summary>
-/// Triggers as declared by the flows, with the next fire time of schedules (Cronos) and enable/disable overrides kept
-/// by the server. Used until the runtime's scheduler exposes its own trigger state.
+/// Triggers as declared by the flows, with the persisted trigger state (last fire, next fire, enable/disable override)
+/// kept by the <see cref="TriggerScheduler"/> and the <see cref="FlowTriggerListener"/>.
 /// </summary>
-public sealed class FlowTriggerService(IFlowStore flows, TimeProvider timeProvider) : ITriggerService
+public sealed class FlowTriggerService(IFlowStore flows, TimeProvider timeProvider, ITriggerStateStore states, TriggerScheduler? scheduler = null) : ITriggerService
 {
-    private const string Schedule = "io.kestra.plugin.core.trigger.Schedule";
-    private readonly ConcurrentDictionary<(string Ns, string Flow, string Trigger), bool> _disabled = new();
-
     public async Task<IReadOnlyList<TriggerInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<TriggerInfo>();
         var now = timeProvider.GetUtcNow();
+        var saved = (await states.ListAsync(cancellationToken)).ToDictionary(s => s.Key);
         for (var page = 1; ; page++)
         {
             var batch = await flows.SearchAsync(new FlowQuery { Page = page, Size = 1000 }, cancellationToken);
@@ -25,7 +23,7 @@ public sealed class FlowTriggerService(IFlowStore flows, TimeProvider timeProvid
             {
                 foreach (var trigger in flow.Flow.Triggers)
                 {
-                    result.Add(Describe(flow.Flow, trigger, now));
+                    result.Add(Describe(flow.Flow, trigger, saved.GetValueOrDefault((flow.Namespace, flow.Id, trigger.Id)), now));
                 }
             }
 
@@ -45,55 +43,29 @@ public sealed class FlowTriggerService(IFlowStore flows, TimeProvider timeProvid
             return null;
         }
 
-        _disabled[(@namespace, flowId, triggerId)] = disabled;
-        return Describe(flow.Flow, trigger, timeProvider.GetUtcNow());
+        var now = timeProvider.GetUtcNow();
+        var state = (await states.GetAsync(@namespace, flowId, triggerId, cancellationToken)
+            ?? new TriggerState { Namespace = @namespace, FlowId = flowId, TriggerId = triggerId }) with { Disabled = disabled, Updated = now };
+        await states.SaveAsync(state, cancellationToken);
+        scheduler?.Wake();
+        return Describe(flow.Flow, trigger, state, now);
     }
 
-    public bool IsDisabled(Flow flow, TriggerDefinition trigger) =>
-        _disabled.TryGetValue((flow.Namespace, flow.Id, trigger.Id), out var disabled) ? disabled : trigger.Disabled || flow.Disabled;
-
-    private TriggerInfo Describe(Flow flow, TriggerDefinition trigger, DateTimeOffset now) => new()
+    private static TriggerInfo Describe(Flow flow, TriggerDefinition trigger, TriggerState? state, DateTimeOffset now)
     {
-        Namespace = flow.Namespace,
-        FlowId = flow.Id,
-        TriggerId = trigger.Id,
-        Type = trigger.CanonicalType,
-        Disabled = IsDisabled(flow, trigger),
-        Date = now,
-        NextExecutionDate = trigger.CanonicalType == Schedule ? NextFire(trigger, now) : null,
-    };
-
-    public static DateTimeOffset? NextFire(TriggerDefinition trigger, DateTimeOffset now)
-    {
-        if (!trigger.Properties.TryGetValue("cron", out var cronValue) || cronValue is not string cron)
+        var disabled = state?.Disabled ?? (trigger.Disabled || flow.Disabled);
+        return new TriggerInfo
         {
-            return null;
-        }
-
-        cron = cron.Trim() switch
-        {
-            "@yearly" or "@annually" => "0 0 1 1 *",
-            "@monthly" => "0 0 1 * *",
-            "@weekly" => "0 0 * * 0",
-            "@daily" or "@midnight" => "0 0 * * *",
-            "@hourly" => "0 * * * *",
-            var other => other,
+            Namespace = flow.Namespace,
+            FlowId = flow.Id,
+            TriggerId = trigger.Id,
+            Type = trigger.CanonicalType,
+            Disabled = disabled,
+            Date = state?.LastFire ?? state?.Updated ?? now,
+            NextExecutionDate = TriggerSupport.IsSchedule(trigger) && !disabled ? state?.NextFire ?? NextFire(trigger, now) : null,
+            ExecutionId = state?.LastExecutionId,
         };
-        var withSeconds = trigger.Properties.TryGetValue("withSeconds", out var ws) && ws is true;
-        try
-        {
-            var expression = CronExpression.Parse(cron, withSeconds ? CronFormat.IncludeSeconds : CronFormat.Standard);
-            var zone = TimeZoneInfo.Utc;
-            if (trigger.Properties.TryGetValue("timezone", out var tz) && tz is string tzName && TimeZoneInfo.TryFindSystemTimeZoneById(tzName, out var found))
-            {
-                zone = found;
-            }
-
-            return expression.GetNextOccurrence(now, zone);
-        }
-        catch (CronFormatException)
-        {
-            return null;
-        }
     }
+
+    public static DateTimeOffset? NextFire(TriggerDefinition trigger, DateTimeOffset now) => CronSchedule.From(trigger)?.Next(now);
 }

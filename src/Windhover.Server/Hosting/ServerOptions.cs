@@ -21,6 +21,9 @@ public sealed record ServerOptions
     public long MaxRequestBodySize { get; init; } = 100 * 1024 * 1024;
     /// <summary>Largest flow source (bytes).</summary>
     public int MaxFlowSize { get; init; } = 1024 * 1024;
+
+    /// <summary>Run the Schedule trigger loop and the Flow trigger listener in this process.</summary>
+    public bool RunTriggers { get; init; } = true;
     public string Version { get; init; } = typeof(ServerOptions).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
 
     public bool AuthConfigured => (!string.IsNullOrEmpty(BasicAuthUser) && BasicAuthPassword is not null) || !string.IsNullOrEmpty(ApiToken);

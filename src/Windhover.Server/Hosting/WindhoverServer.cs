@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Scalar.AspNetCore;
 using Windhover.Engine.Runtime;
+using Windhover.Engine.Scheduling;
+using Windhover.Engine.Triggers;
 using Windhover.Engine.Stores;
 using Windhover.Flows.Expressions;
 using Windhover.Flows.Yaml;
@@ -88,6 +90,9 @@ public static class WindhoverServer
         services.TryAddSingleton(_ => FlowParser.Default);
         services.TryAddSingleton(_ => new ExpressionEngine());
         services.TryAddSingleton<FlowService>();
+        services.TryAddSingleton<ITriggerStateStore, InMemoryTriggerStateStore>();
+        services.TryAddSingleton(sp => new TriggerScheduler(sp.GetRequiredService<LocalRuntime>(), sp.GetRequiredService<ITriggerStateStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new FlowTriggerListener(sp.GetRequiredService<LocalRuntime>(), sp.GetRequiredService<ITriggerStateStore>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ITriggerService, FlowTriggerService>();
         services.TryAddSingleton(sp => new LocalRuntime(sp.GetRequiredService<StoreSet>(), new RuntimeOptions
         {
@@ -97,6 +102,11 @@ public static class WindhoverServer
         }));
         services.TryAddSingleton<IExecutionService, RuntimeExecutionService>();
         services.AddHostedService<RuntimeHostedService>();
+        if (options.RunTriggers)
+        {
+            services.AddHostedService<TriggerHostedService>();
+        }
+
         services.AddSingleton<FlowFolderWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<FlowFolderWatcher>());
 
