@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Windhover.Server.Api;
 using Windhover.Server.Backend;
 using Windhover.Server.Json;
+using Windhover.Ui;
 
 namespace Windhover.Server.Hosting;
 
@@ -96,6 +97,8 @@ public static class WindhoverServer
             WorkingDirectoryRoot = Path.Combine(Path.GetFullPath(options.DataPath), "work"),
         }));
         services.TryAddSingleton<IExecutionService, RuntimeExecutionService>();
+        services.AddWindhoverUi();
+        services.TryAddSingleton<IUiBackend, ServerUiBackend>();
         services.AddHostedService<RuntimeHostedService>();
         services.AddSingleton<FlowFolderWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<FlowFolderWatcher>());
@@ -110,6 +113,8 @@ public static class WindhoverServer
             app.UseCors();
         }
 
+        app.UseAntiforgery();
+        app.MapWindhoverUi();
         app.MapWindhoverApi();
         return app;
     }
