@@ -11,6 +11,9 @@ public static class UiEndpoints
 {
     public const string ThemeCookie = "windhover-theme";
 
+    /// <summary>The live validation endpoint reads at most this many characters (a flow is far smaller).</summary>
+    private const int MaxValidatedSource = 1024 * 1024;
+
     public static IServiceCollection AddWindhoverUi(this IServiceCollection services)
     {
         services.AddRazorComponents();
@@ -29,8 +32,20 @@ public static class UiEndpoints
         }).ExcludeFromDescription();
         routes.MapPost("/ui/validate", async (HttpContext context, Windhover.Flows.Yaml.FlowParser parser) =>
         {
+            if (context.Request.ContentLength > MaxValidatedSource)
+            {
+                return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+            }
+
             using var reader = new StreamReader(context.Request.Body);
-            var source = await reader.ReadToEndAsync(context.RequestAborted);
+            var buffer = new char[MaxValidatedSource + 1];
+            var length = await reader.ReadBlockAsync(buffer.AsMemory(), context.RequestAborted);
+            if (length > MaxValidatedSource)
+            {
+                return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+            }
+
+            var source = new string(buffer, 0, length);
             var result = parser.Parse(source);
             var problems = result.Problems.Select(p => new ValidationProblem(p.Position.Line, p.Position.Column, p.Message)).ToArray();
             return Results.Json(problems, UiJsonContext.Default.ValidationProblemArray);
