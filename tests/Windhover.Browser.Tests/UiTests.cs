@@ -103,7 +103,12 @@ public sealed class UiTests
         await page.Locator("#run").ClickAsync();
         await Expect(page.Locator("#execution-state")).ToHaveTextAsync("RUNNING", new() { Timeout = 30_000 });
         await h.ScreenshotAsync("08-running");
-        await page.Locator("#kill").ClickAsync();
+
+        // Live updates swap the page's content without reloading it: the focused Kill button keeps focus; Enter kills.
+        await page.Locator("#kill").FocusAsync();
+        await page.WaitForTimeoutAsync(2500);
+        await Expect(page.Locator("#kill")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#execution-state")).ToHaveTextAsync("KILLED", new() { Timeout = 30_000 });
         await h.ScreenshotAsync("09-killed");
 
