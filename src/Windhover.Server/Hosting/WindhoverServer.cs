@@ -17,6 +17,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Windhover.Server.Api;
 using Windhover.Server.Backend;
 using Windhover.Server.Json;
+using Windhover.Ui;
 
 namespace Windhover.Server.Hosting;
 
@@ -101,6 +102,8 @@ public static class WindhoverServer
             WorkingDirectoryRoot = Path.Combine(Path.GetFullPath(options.DataPath), "work"),
         }));
         services.TryAddSingleton<IExecutionService, RuntimeExecutionService>();
+        services.AddWindhoverUi();
+        services.TryAddSingleton<IUiBackend, ServerUiBackend>();
         services.AddHostedService<RuntimeHostedService>();
         if (options.RunTriggers)
         {
@@ -120,6 +123,8 @@ public static class WindhoverServer
             app.UseCors();
         }
 
+        app.UseAntiforgery();
+        app.MapWindhoverUi();
         app.MapWindhoverApi();
         return app;
     }

@@ -1,0 +1,22 @@
+using Windhover.Engine.Executions;
+using Windhover.Engine.Stores;
+
+namespace Windhover.Ui;
+
+/// <summary>
+/// What the UI needs from the server beyond the stores: saving flows through the server's flow service and starting or
+/// killing executions through its execution service. The server binds it (the UI does not reference the server).
+/// </summary>
+public interface IUiBackend
+{
+    /// <summary>Creates (when <paramref name="namespace"/> is null) or updates a flow; throws <see cref="UiException"/> with the server's message.</summary>
+    Task<FlowRecord> SaveFlowAsync(string? @namespace, string? id, string source, CancellationToken cancellationToken);
+
+    /// <summary>Starts an execution with raw (form string) inputs; throws <see cref="UiException"/> for invalid inputs.</summary>
+    Task<Execution> ExecuteAsync(FlowRecord flow, IReadOnlyDictionary<string, object?> inputs, CancellationToken cancellationToken);
+
+    Task<Execution> KillAsync(string executionId, CancellationToken cancellationToken);
+}
+
+/// <summary>An operation the user can correct (invalid flow, invalid input, conflict): shown on the page.</summary>
+public sealed class UiException(string message, Exception? inner = null) : Exception(message, inner);
