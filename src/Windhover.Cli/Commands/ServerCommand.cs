@@ -139,7 +139,8 @@ public static class ServerCommand
             foreach (var path in additionalFlowPaths ?? [])
             {
                 var folder = options with { FlowPath = path };
-                services.AddHostedService(sp => new FlowFolderWatcher(folder, sp.GetRequiredService<FlowService>(), sp.GetRequiredService<ILogger<FlowFolderWatcher>>()));
+                // Not AddHostedService: it keeps one registration per implementation type, and the server adds its own watcher.
+                services.AddSingleton<IHostedService>(sp => new FlowFolderWatcher(folder, sp.GetRequiredService<FlowService>(), sp.GetRequiredService<ILogger<FlowFolderWatcher>>()));
             }
         }, configureLogging);
     }
