@@ -37,6 +37,7 @@ public sealed record BlueprintsHostOptions
 public sealed class BlueprintsHost : IAsyncDisposable
 {
     private readonly List<WebApplication> _apps = [];
+    private bool _stopped;
 
     private BlueprintsHost(WebApplication windhover, WebApplication devOps, WebApplication arena)
     {
@@ -93,13 +94,28 @@ public sealed class BlueprintsHost : IAsyncDisposable
         await Task.WhenAny(waits);
         await any.CancelAsync();
         await Task.WhenAll(waits);
+        _stopped = true;
     }
 
+    /// <summary>Stops (when still running) and disposes the blueprints, then Windhover.</summary>
     public async ValueTask DisposeAsync()
     {
         for (var i = _apps.Count - 1; i >= 0; i--)
         {
-            await _apps[i].DisposeAsync();
+            if (!_stopped)
+            {
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _apps[i].StopAsync(grace.Token);
+            }
+
+            try
+            {
+                await _apps[i].DisposeAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // LocalRuntime.DisposeAsync touches its disposed token source after the host stopped it (engine issue).
+            }
         }
     }
 
