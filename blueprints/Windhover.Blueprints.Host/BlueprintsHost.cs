@@ -19,10 +19,10 @@ public sealed record BlueprintsHostOptions
     /// <summary>The Arena service's URLs (its flows' <c>arena_api_url</c> default is http://localhost:3001).</summary>
     public string ArenaUrls { get; init; } = "http://localhost:3001";
 
-    /// <summary>Data folder: Windhover's SQLite database, plus <c>devops-commander/</c> and <c>arena/</c>.</summary>
+    /// <summary>Data folder (relative: to the repository root): Windhover's SQLite database, plus <c>devops-commander/</c> and <c>arena/</c>.</summary>
     public string DataPath { get; init; } = "./data";
 
-    /// <summary>The user's own flows (loaded and followed like <c>server local --flow-path</c>).</summary>
+    /// <summary>The user's own flows, relative to the repository root (loaded and followed like <c>server local --flow-path</c>).</summary>
     public string FlowPath { get; init; } = "./flows";
 
     /// <summary>The repository root (holding <c>blueprints/*/flows</c>); found from the working or the app folder when null.</summary>
@@ -58,10 +58,12 @@ public sealed class BlueprintsHost : IAsyncDisposable
     {
         var root = options.RepositoryRoot ?? FindRepositoryRoot()
             ?? throw new InvalidOperationException("Cannot find the Windhover repository (Windhover.slnx) above the working folder; run from the repository.");
-        var dataPath = Path.GetFullPath(options.DataPath);
+        // Relative paths are the repository's: `dotnet run --project` runs the host in its project folder.
+        var dataPath = Path.GetFullPath(options.DataPath, root);
+        var flowPath = Path.GetFullPath(options.FlowPath, root);
         var windhoverUrl = $"http://127.0.0.1:{options.WindhoverPort}";
         var windhover = ServerCommand.BuildLocal(
-            new ServerOptions { Host = "127.0.0.1", Port = options.WindhoverPort, DataPath = dataPath, FlowPath = options.FlowPath },
+            new ServerOptions { Host = "127.0.0.1", Port = options.WindhoverPort, DataPath = dataPath, FlowPath = flowPath },
             [Path.Combine(root, "blueprints", "devops-commander", "flows"), Path.Combine(root, "blueprints", "arena", "flows")]);
         var devOps = DevOpsCommanderApp.Build([], new DevOpsCommanderOptions
         {
