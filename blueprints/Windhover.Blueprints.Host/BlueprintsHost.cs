@@ -58,7 +58,7 @@ public sealed class BlueprintsHost : IAsyncDisposable
     {
         var root = options.RepositoryRoot ?? FindRepositoryRoot()
             ?? throw new InvalidOperationException("Cannot find the Windhover repository (Windhover.slnx) above the working folder; run from the repository.");
-        // Relative paths are the repository's: `dotnet run --project` runs the host in its project folder.
+        // Relative paths are the repository's: the Web SDK makes `dotnet run --project` run the host in its project folder.
         var dataPath = Path.GetFullPath(options.DataPath, root);
         var flowPath = Path.GetFullPath(options.FlowPath, root);
         var windhoverUrl = $"http://127.0.0.1:{options.WindhoverPort}";
