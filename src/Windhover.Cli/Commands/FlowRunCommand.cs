@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Windhover.Cli.Hosting;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Inputs;
 using Windhover.Engine.Runtime;
@@ -56,7 +57,7 @@ public static class FlowRunCommand
             return 2;
         }
 
-        var parsed = FlowParser.Default.ParseFile(file);
+        var parsed = PluginCatalog.Default.Parser.ParseFile(file);
         if (parsed.Count != 1 || !parsed[0].IsValid)
         {
             foreach (var problem in parsed.SelectMany(p => p.Problems))
@@ -88,18 +89,18 @@ public static class FlowRunCommand
                 data = Path.Combine(temporary, "windhover.db");
             }
 
-            database = SqliteDatabase.Open(data);
+            database = SqliteDatabase.Open(data, new SqliteStoreOptions { Parser = PluginCatalog.Default.Parser });
             stores = database.CreateStores();
         }
 
-        var runtime = new LocalRuntime(stores, new RuntimeOptions { Secrets = new EnvironmentSecretProvider() });
+        var runtime = new LocalRuntime(stores, new RuntimeOptions { Secrets = new EnvironmentSecretProvider(), Tasks = PluginCatalog.Default.Tasks });
         try
         {
             if (flowPath is not null)
             {
                 foreach (var path in Directory.EnumerateFiles(flowPath, "*.y*ml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
                 {
-                    foreach (var result in FlowParser.Default.ParseFile(path))
+                    foreach (var result in PluginCatalog.Default.Parser.ParseFile(path))
                     {
                         if (result.IsValid)
                         {

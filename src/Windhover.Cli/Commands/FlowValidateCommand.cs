@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Windhover.Cli.Hosting;
 using Windhover.Flows.Yaml;
 
 namespace Windhover.Cli.Commands;
@@ -21,7 +22,7 @@ public static class FlowValidateCommand
         {
             var o = output ?? Console.Out;
             var e = error ?? Console.Error;
-            return Run(parseResult.GetValue(paths) ?? [], parser ?? FlowParser.Default, o, e);
+            return Run(parseResult.GetValue(paths) ?? [], parser ?? PluginCatalog.Default.Parser, o, e);
         });
         return command;
     }

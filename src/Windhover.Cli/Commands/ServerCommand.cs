@@ -1,8 +1,14 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Windhover.Cli.Hosting;
+using Windhover.Engine.Runtime;
 using Windhover.Engine.Stores;
 using Windhover.Engine.Triggers;
+using Windhover.Flows.Expressions;
+using Windhover.Flows.Yaml;
+using Windhover.Server.Backend;
 using Windhover.Server.Hosting;
 using Windhover.Storage.Sqlite;
 
@@ -73,14 +79,7 @@ public static class ServerCommand
         try
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
-            var dataPath = Path.GetFullPath(options.DataPath);
-            Directory.CreateDirectory(dataPath);
-            app = WindhoverServer.Build(options, services =>
-            {
-                services.AddSingleton(sp => LocalDatabase(dataPath, sp.GetRequiredService<TimeProvider>()));
-                services.AddSingleton(sp => sp.GetRequiredService<SqliteDatabase>().CreateStores());
-                services.AddSingleton<ITriggerStateStore>(sp => new SqliteTriggerStateStore(sp.GetRequiredService<SqliteDatabase>()));
-            });
+            app = BuildLocal(options);
             if (Environment.GetEnvironmentVariable("WINDHOVER_TRACE_STARTUP") is not null) error.WriteLine($"build: {sw.ElapsedMilliseconds} ms");
         }
         catch (InvalidOperationException e)
@@ -114,11 +113,47 @@ public static class ServerCommand
         return 0;
     }
 
+    /// <summary>
+    /// The application of <c>server local</c> (not started): SQLite stores under <see cref="ServerOptions.DataPath"/>,
+    /// every task type of <paramref name="catalog"/> (default <see cref="PluginCatalog.Default"/>) for validation and
+    /// execution, flows loaded from <see cref="ServerOptions.FlowPath"/> and from each of
+    /// <paramref name="additionalFlowPaths"/> (each followed for changes).
+    /// </summary>
+    public static Microsoft.AspNetCore.Builder.WebApplication BuildLocal(ServerOptions options, IReadOnlyList<string>? additionalFlowPaths = null,
+        PluginCatalog? catalog = null, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        catalog ??= PluginCatalog.Default;
+        var dataPath = Path.GetFullPath(options.DataPath);
+        Directory.CreateDirectory(dataPath);
+        return WindhoverServer.Build(options, services =>
+        {
+            services.AddSingleton(catalog.Parser);
+            services.AddSingleton(sp => LocalDatabase(dataPath, sp.GetRequiredService<TimeProvider>(), catalog.Parser));
+            services.AddSingleton(sp => sp.GetRequiredService<SqliteDatabase>().CreateStores());
+            services.AddSingleton<ITriggerStateStore>(sp => new SqliteTriggerStateStore(sp.GetRequiredService<SqliteDatabase>()));
+            services.AddSingleton(_ => new ExpressionEngine());
+            services.AddSingleton(sp => new LocalRuntime(sp.GetRequiredService<StoreSet>(), new RuntimeOptions
+            {
+                TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                Expressions = sp.GetRequiredService<ExpressionEngine>(),
+                Tasks = catalog.Tasks,
+                WorkingDirectoryRoot = Path.Combine(dataPath, "work"),
+            }));
+            foreach (var path in additionalFlowPaths ?? [])
+            {
+                var folder = options with { FlowPath = path };
+                // Not AddHostedService: it keeps one registration per implementation type, and the server adds its own watcher.
+                services.AddSingleton<IHostedService>(sp => new FlowFolderWatcher(folder, sp.GetRequiredService<FlowService>(), sp.GetRequiredService<ILogger<FlowFolderWatcher>>()));
+            }
+        }, configureLogging);
+    }
+
     /// <summary>The stores of a local server: SQLite (WAL) in <c>{data}/windhover.db</c>, internal storage in <c>{data}/storage</c>.</summary>
-    private static SqliteDatabase LocalDatabase(string dataPath, TimeProvider time) =>
+    private static SqliteDatabase LocalDatabase(string dataPath, TimeProvider time, FlowParser parser) =>
         SqliteDatabase.Open(Path.Combine(dataPath, "windhover.db"), new SqliteStoreOptions
         {
             TimeProvider = time,
             FilesFolder = Path.Combine(dataPath, "storage"),
+            Parser = parser,
         });
 }

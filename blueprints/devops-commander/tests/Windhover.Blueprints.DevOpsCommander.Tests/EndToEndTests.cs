@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Windhover.Flows.Yaml;
+using Windhover.Cli.Commands;
 using Windhover.Server.Hosting;
 using Xunit.Abstractions;
 
@@ -81,9 +81,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var yaml = File.ReadAllText(Path.Combine(FlowRehearsal.FlowsDirectory, "devops-autonomous-loop.yml"))
             .Replace("commander_url: http://localhost:3000", $"commander_url: {commander.BaseUrl}", StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(flows, "devops-autonomous-loop.yml"), yaml);
-        var server = WindhoverServer.Build(
-            new ServerOptions { Port = 0, DataPath = Path.Combine(root, "data"), FlowPath = flows },
-            services => services.AddSingleton(new FlowParser(FlowRehearsal.Registry())));
+        var server = ServerCommand.BuildLocal(new ServerOptions { Port = 0, DataPath = Path.Combine(root, "data"), FlowPath = flows });
         await server.StartAsync();
         try
         {
@@ -119,9 +117,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             .Replace("commander_url: http://localhost:3000", $"commander_url: {commander.BaseUrl}", StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(flows, "devops-autonomous-loop.yml"), yaml);
 
-        var server = WindhoverServer.Build(
-            new ServerOptions { Port = 0, DataPath = Path.Combine(root, "data"), FlowPath = flows },
-            services => services.AddSingleton(new FlowParser(FlowRehearsal.Registry())));
+        var server = ServerCommand.BuildLocal(new ServerOptions { Port = 0, DataPath = Path.Combine(root, "data"), FlowPath = flows });
         await server.StartAsync();
         try
         {

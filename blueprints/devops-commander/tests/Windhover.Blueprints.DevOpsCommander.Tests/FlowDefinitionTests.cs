@@ -1,3 +1,4 @@
+using Windhover.Cli.Hosting;
 using Windhover.Flows.TaskTypes;
 using Windhover.Flows.Yaml;
 
@@ -10,7 +11,7 @@ public sealed class FlowDefinitionTests
     [Fact]
     public void Every_flow_is_valid_with_the_core_and_AI_plugin_types()
     {
-        var parser = new FlowParser(FlowRehearsal.Registry());
+        var parser = PluginCatalog.Default.Parser;
         var files = Directory.GetFiles(FlowRehearsal.FlowsDirectory, "*.yml");
         Assert.NotEmpty(files);
         foreach (var file in files)
@@ -23,19 +24,12 @@ public sealed class FlowDefinitionTests
     }
 
     [Fact]
-    public void Without_the_AI_plugin_registered_only_the_AIAgent_type_is_unknown()
+    public void The_core_types_alone_lack_only_AIAgent_which_the_hosts_composition_registers()
     {
-        // Documents the one gap of `windhover flow validate` until Windhover.Plugins.Ai registers io.kestra.plugin.ai.*.
-        var registry = TaskTypeRegistry.CreateDefault();
-        if (registry.IsKnown("io.kestra.plugin.ai.agent.AIAgent"))
-        {
-            Assert.True(new FlowParser(registry).Parse(LoopYaml, "loop.yml").IsValid);
-            return;
-        }
-
-        var problems = new FlowParser(registry).Parse(LoopYaml, "loop.yml").Problems;
+        var problems = new FlowParser(TaskTypeRegistry.CreateDefault()).Parse(LoopYaml, "loop.yml").Problems;
         Assert.NotEmpty(problems);
         Assert.All(problems, p => Assert.Contains("io.kestra.plugin.ai.agent.AIAgent", p.ToDisplayString(), StringComparison.Ordinal));
+        Assert.True(PluginCatalog.Default.Parser.Parse(LoopYaml, "loop.yml").IsValid);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Windhover.Cli.Hosting;
 using Windhover.Flows.Expressions;
 using Windhover.Flows.Model;
 using Windhover.Flows.TaskTypes;
@@ -22,34 +23,17 @@ public sealed class FlowRehearsal(Flow flow, HttpClient http, ChatInvoker? ai = 
 {
     public static readonly string FlowsDirectory = Path.Combine(AppContext.BaseDirectory, "flows");
 
-    /// <summary>The registry the flows are checked with: Windhover's core types plus Kestra's AI plugin types (AIAgent, OpenAI provider).</summary>
-    public static TaskTypeRegistry Registry()
-    {
-        var registry = TaskTypeRegistry.CreateDefault();
-        if (!registry.IsKnown("io.kestra.plugin.ai.agent.AIAgent"))
-        {
-            // Stand-in until Windhover.Plugins.Ai registers its task types; properties as Kestra's AIAgent documents them.
-            registry.Register(new TaskTypeDescriptor
-            {
-                Name = "io.kestra.plugin.ai.agent.AIAgent",
-                Kind = TaskKind.Runnable,
-                Properties =
-                [
-                    new("provider", PropertyKind.Map, true), new("prompt", PropertyKind.String, true), new("systemMessage", PropertyKind.String),
-                    new("configuration", PropertyKind.Map), new("tools", PropertyKind.List), new("memory", PropertyKind.Map),
-                    new("contentRetrievers", PropertyKind.List), new("maxSequentialToolsInvocations", PropertyKind.Integer), new("outputFiles", PropertyKind.List),
-                ],
-            });
-        }
-
-        return registry;
-    }
+    /// <summary>
+    /// The registry the flows are checked with: the hosts' own composition (<see cref="PluginCatalog"/>: core, scripts,
+    /// AI, JDBC and notifications types), the one <c>windhover flow validate</c> and <c>server local</c> use.
+    /// </summary>
+    public static TaskTypeRegistry Registry() => PluginCatalog.Default.TaskTypes;
 
     public static Flow LoadLoop(string commanderUrl)
     {
         var yaml = File.ReadAllText(Path.Combine(FlowsDirectory, "devops-autonomous-loop.yml"))
             .Replace("commander_url: http://localhost:3000", $"commander_url: {commanderUrl}", StringComparison.Ordinal);
-        var result = new FlowParser(Registry()).Parse(yaml, "devops-autonomous-loop.yml");
+        var result = PluginCatalog.Default.Parser.Parse(yaml, "devops-autonomous-loop.yml");
         Assert.True(result.IsValid, string.Join("\n", result.Problems.Select(p => p.ToDisplayString())));
         return result.Flow!;
     }
