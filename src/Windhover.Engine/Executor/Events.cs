@@ -60,6 +60,8 @@ public enum TimerKind
     RetryTask,
     /// <summary>WaitFor <c>checkFrequency.interval</c> elapsed: run the next iteration.</summary>
     WaitForNext,
+    /// <summary>A flow <c>sla</c> of type MAX_DURATION elapsed (<c>TaskRunId</c> holds the SLA id): apply its behavior.</summary>
+    SlaMaxDuration,
 }
 
 public sealed record ExecutorTimer(TimerKind Kind, string ExecutionId, string? TaskRunId, DateTimeOffset DueAt)

@@ -17,6 +17,9 @@ public sealed record RunContextServices
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
     public ISecretProvider? Secrets { get; init; }
 
+    /// <summary>Where task metrics go (counters, timers).</summary>
+    public IMetricStore Metrics { get; init; } = new InMemoryMetricStore();
+
     /// <summary>Where task working directories are created.</summary>
     public string WorkingDirectoryRoot { get; init; } = Path.Combine(Path.GetTempPath(), "windhover-work");
 }
@@ -43,7 +46,7 @@ public sealed class RunContext
             AddSecret(secret);
         }
 
-        _host = new RuntimeExpressionHost(work.TaskRun.Namespace, services.Kv, services.Files, services.Secrets, AddSecret);
+        _host = new RuntimeExpressionHost(work.TaskRun.Namespace, services.Kv, services.Files, services.Secrets, AddSecret, services.Logs, work.TaskRun.ExecutionId);
         Logger = new TaskLogger(this);
     }
 
@@ -61,6 +64,22 @@ public sealed class RunContext
     public IFileStorage Storage => Services.Files;
     public ILogStore Logs => Services.Logs;
     public TimeProvider TimeProvider => Services.TimeProvider;
+
+    /// <summary>Records a metric of this task run (<paramref name="type"/> <c>counter</c> or <c>timer</c>, timers in seconds).</summary>
+    public void Metric(string type, string name, double value, IReadOnlyDictionary<string, string>? tags = null) =>
+        Services.Metrics.Add(new MetricEntry
+        {
+            Namespace = Namespace,
+            FlowId = FlowId,
+            ExecutionId = ExecutionId,
+            TaskId = TaskRun.TaskId,
+            TaskRunId = TaskRun.Id,
+            Type = type,
+            Name = name,
+            Value = value,
+            Timestamp = TimeProvider.GetUtcNow(),
+            Tags = tags ?? new Dictionary<string, string>(),
+        });
 
     /// <summary>The attempt number (1-based) of this run.</summary>
     public int AttemptNumber => Math.Max(TaskRun.AttemptCount, 1);
