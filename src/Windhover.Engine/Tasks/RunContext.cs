@@ -97,11 +97,49 @@ public sealed class RunContext
         {
             if (_workingDirectory is null)
             {
-                _workingDirectory = Path.Combine(Services.WorkingDirectoryRoot, Work.WorkingDirectoryTaskRunId ?? TaskRun.Id);
-                Directory.CreateDirectory(_workingDirectory);
+                var path = Path.Combine(Services.WorkingDirectoryRoot, Work.WorkingDirectoryTaskRunId ?? TaskRun.Id);
+                var created = !Directory.Exists(path);
+                Directory.CreateDirectory(path);
+                _workingDirectory = path;
+                if (created && Work.WorkingDirectory is { } owner)
+                {
+                    WriteInputFiles(owner, path);
+                }
             }
 
             return _workingDirectory;
+        }
+    }
+
+    /// <summary>A WorkingDirectory's <c>inputFiles</c> (file name → content or kestra:/// URI), written when its directory is created.</summary>
+    private void WriteInputFiles(TaskDefinition owner, string root)
+    {
+        if (RenderValue(owner.Properties.GetValueOrDefault("inputFiles")) is not IReadOnlyDictionary<string, object?> files)
+        {
+            return;
+        }
+
+        var fullRoot = Path.GetFullPath(root);
+        foreach (var (name, value) in files)
+        {
+            var path = Path.GetFullPath(Path.Combine(fullRoot, name));
+            if (!path.StartsWith(fullRoot, StringComparison.Ordinal))
+            {
+                throw new TaskPropertyException($"Invalid input file name '{name}'");
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var text = ExpressionValues.ToText(value);
+            if (StorageUri.IsInternal(text))
+            {
+                using var source = Storage.OpenReadAsync(text).GetAwaiter().GetResult() ?? throw new FileNotFoundException($"Unable to find the file '{text}'");
+                using var target = File.Create(path);
+                source.CopyTo(target);
+            }
+            else
+            {
+                File.WriteAllText(path, text);
+            }
         }
     }
 
@@ -267,7 +305,10 @@ public sealed class TaskLogger
         lock (_buffer)
         {
             _buffer.Add(entry);
-            Entries.Add(entry);
+            lock (Entries)
+            {
+                Entries.Add(entry);
+            }
         }
     }
 
@@ -290,6 +331,11 @@ public sealed class TaskLogger
 
             pending = [.. _buffer];
             _buffer.Clear();
+        }
+
+        if (_context.Task.LogToFile)
+        {
+            return; // written to the attempt's log file instead (Kestra's logToFile)
         }
 
         await _context.Logs.AppendAsync(pending, cancellationToken).ConfigureAwait(false);

@@ -181,6 +181,7 @@ public sealed class SleepTask : IRunnableTask
     public async Task<TaskOutcome> RunAsync(RunContext context, CancellationToken cancellationToken)
     {
         var duration = context.RenderRequired<TimeSpan>("duration");
+        context.Logger.Info("Waiting for " + Serialization.KestraJson.FormatDuration(duration));
         if (duration > TimeSpan.Zero)
         {
             await Task.Delay(duration, context.TimeProvider, cancellationToken).ConfigureAwait(false);
