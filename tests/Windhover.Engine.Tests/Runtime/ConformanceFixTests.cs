@@ -139,6 +139,103 @@ public sealed class ConformanceFixTests : IAsyncLifetime
         Assert.Contains(await stores.Logs.FindAsync(final.Id), l => l.Level == ExecutorLogLevel.Error && l.Message.Contains("maxDuration", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task State_tasks_keep_one_state_per_loop_value_unless_taskrunValue_is_false()
+    {
+        var execution = await RunAsync("""
+            id: states
+            namespace: company.team
+            tasks:
+              - id: each
+                type: io.kestra.plugin.core.flow.ForEach
+                values: '["a", "b"]'
+                tasks:
+                  - id: get
+                    type: io.kestra.plugin.core.state.Get
+                    name: s
+                  - id: set
+                    type: io.kestra.plugin.core.state.Set
+                    name: s
+                    data:
+                      value: "{{ (currentEachOutput(outputs.get).data.value ?? 'null') ~ '-' ~ taskrun.value }}"
+                  - id: getShared
+                    type: io.kestra.plugin.core.state.Get
+                    taskrunValue: false
+                    name: t
+                  - id: setShared
+                    type: io.kestra.plugin.core.state.Set
+                    taskrunValue: false
+                    name: t
+                    data:
+                      value: "{{ (currentEachOutput(outputs.getShared).data.value ?? 'null') ~ '-' ~ taskrun.value }}"
+            """);
+        Assert.Equal(State.Success, execution.State.Current);
+        var perValue = execution.TaskRunList.Single(t => t.TaskId == "get" && t.Value == "b");
+        Assert.Empty((IReadOnlyDictionary<string, object?>)perValue.Outputs!["data"]!);
+        var shared = execution.TaskRunList.Single(t => t.TaskId == "getShared" && t.Value == "b");
+        Assert.Equal("null-a", ((IReadOnlyDictionary<string, object?>)shared.Outputs!["data"]!)["value"]);
+    }
+
+    [Fact]
+    public async Task Sleep_logs_its_duration()
+    {
+        var execution = await RunAsync("""
+            id: nap
+            namespace: company.team
+            tasks:
+              - id: nap
+                type: io.kestra.plugin.core.flow.Sleep
+                duration: PT0.1S
+            """);
+        var log = Assert.Single(await _stores.Logs.FindAsync(execution.Id, taskId: "nap"));
+        Assert.Equal("Waiting for PT0.1S", log.Message);
+    }
+
+    [Fact]
+    public async Task Log_to_file_writes_the_attempt_logs_to_storage_instead_of_the_log_store()
+    {
+        var execution = await RunAsync("""
+            id: logfile
+            namespace: company.team
+            tasks:
+              - id: hello
+                type: io.kestra.plugin.core.log.Log
+                message: Hello World!
+                logToFile: true
+            """);
+        Assert.Equal(State.Success, execution.State.Current);
+        var logFile = Assert.Single(execution.TaskRunList.Single().Attempts!.Value).LogFile;
+        Assert.NotNull(logFile);
+        await using var stream = await _stores.Files.OpenReadAsync(logFile!);
+        var lines = (await new StreamReader(stream!).ReadToEndAsync()).TrimEnd('\n').Split('\n');
+        var line = Assert.Single(lines);
+        Assert.Contains("INFO Hello World!", line, StringComparison.Ordinal);
+        Assert.Empty(await _stores.Logs.FindAsync(execution.Id, taskId: "hello"));
+    }
+
+    [Fact]
+    public async Task Working_directory_input_files_are_written_before_its_tasks_run()
+    {
+        var execution = await RunAsync("""
+            id: wd
+            namespace: company.team
+            tasks:
+              - id: workingDir
+                type: io.kestra.plugin.core.flow.WorkingDirectory
+                inputFiles:
+                  input.txt: "Hello {{ flow.id }}"
+                tasks:
+                  - id: collect
+                    type: io.kestra.plugin.core.storage.LocalFiles
+                    outputs:
+                      - input.txt
+            """);
+        Assert.Equal(State.Success, execution.State.Current);
+        var uri = (string)((IReadOnlyDictionary<string, object?>)execution.TaskRunList.Single(t => t.TaskId == "collect").Outputs!["uris"]!)["input.txt"]!;
+        await using var stream = await _stores.Files.OpenReadAsync(uri);
+        Assert.Equal("Hello wd", await new StreamReader(stream!).ReadToEndAsync());
+    }
+
     [Theory]
     [InlineData("01:00:00", "01:00")]
     [InlineData("00:00:01", "00:00:01")]
