@@ -95,6 +95,17 @@ internal sealed partial class ExecutorStepBuilder
             case ChildStartFailed failed:
                 OnChildStartFailed(failed);
                 break;
+            case OutputFilesCollected collected:
+                if (!ExecState.IsTerminal() && Find(collected.TaskRunId) is { } wd && wd.State.Current == State.Running && KindOf(wd) == TaskKind.WorkingDirectory)
+                {
+                    var outputs = new Dictionary<string, object?>(wd.Outputs ?? new Dictionary<string, object?>(), StringComparer.Ordinal)
+                    {
+                        ["outputFiles"] = collected.Files,
+                    };
+                    Replace(wd with { Outputs = outputs });
+                }
+
+                break;
             case RestartExecution:
                 OnRestart();
                 break;

@@ -329,6 +329,9 @@ public sealed partial class LocalRuntime
                 case EmitLog log:
                     (logs ??= []).Add(log);
                     break;
+                case CollectOutputFiles collect:
+                    _ = Task.Run(() => CollectOutputFilesAsync(execution, collect));
+                    break;
                 case ReleaseWorkingDirectory release:
                     TryDeleteDirectory(Path.Combine(_options.WorkingDirectoryRoot, release.TaskRunId));
                     break;
@@ -398,6 +401,32 @@ public sealed partial class LocalRuntime
             ReportBackgroundError(e);
             Post(parentId, new Envelope(new ChildStartFailed(child.TaskRun.Id, e.Message, Time.GetUtcNow())));
         }
+    }
+
+    /// <summary>Uploads the files of a WorkingDirectory matching its <c>outputFiles</c> globs and reports their URIs.</summary>
+    private async Task CollectOutputFilesAsync(Execution execution, CollectOutputFiles collect)
+    {
+        var files = new Dictionary<string, object?>(StringComparer.Ordinal);
+        try
+        {
+            var root = Path.Combine(_options.WorkingDirectoryRoot, collect.TaskRunId);
+            if (Directory.Exists(root))
+            {
+                foreach (var (relative, path) in Windhover.Engine.Tasks.Core.LocalFilesTask.Match(root, collect.Patterns))
+                {
+                    var uri = StorageUri.ForTaskRun(execution.Namespace, execution.FlowId, execution.Id, collect.TaskId, collect.TaskRunId, relative);
+                    await using var stream = File.OpenRead(path);
+                    await _stores.Files.PutAsync(uri, stream).ConfigureAwait(false);
+                    files[relative] = uri;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportBackgroundError(e);
+        }
+
+        Post(execution.Id, new Envelope(new OutputFilesCollected(collect.TaskRunId, files, Time.GetUtcNow())));
     }
 
     // ================================================================ timers
