@@ -236,6 +236,34 @@ public sealed class ConformanceFixTests : IAsyncLifetime
         Assert.Equal("Hello wd", await new StreamReader(stream!).ReadToEndAsync());
     }
 
+    [Fact]
+    public async Task Working_directory_output_files_become_its_outputs()
+    {
+        var execution = await RunAsync("""
+            id: wdout
+            namespace: company.team
+            tasks:
+              - id: workingDir
+                type: io.kestra.plugin.core.flow.WorkingDirectory
+                outputFiles:
+                  - "*.txt"
+                tasks:
+                  - id: write
+                    type: io.kestra.plugin.core.storage.LocalFiles
+                    inputs:
+                      output.txt: "Hello World"
+              - id: after
+                type: io.kestra.plugin.core.debug.Return
+                format: "{{ outputs.workingDir.outputFiles['output.txt'] }}"
+            """);
+        Assert.Equal(State.Success, execution.State.Current);
+        var files = (IReadOnlyDictionary<string, object?>)execution.TaskRunList.Single(t => t.TaskId == "workingDir").Outputs!["outputFiles"]!;
+        var uri = Assert.IsType<string>(Assert.Single(files).Value);
+        Assert.Equal(uri, execution.TaskRunList.Single(t => t.TaskId == "after").Outputs!["value"]);
+        await using var stream = await _stores.Files.OpenReadAsync(uri);
+        Assert.Equal("Hello World", await new StreamReader(stream!).ReadToEndAsync());
+    }
+
     [Theory]
     [InlineData("01:00:00", "01:00")]
     [InlineData("00:00:01", "00:00:01")]
