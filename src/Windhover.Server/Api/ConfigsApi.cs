@@ -37,9 +37,11 @@ public static class ConfigsApi
         health.MapGet("/readiness", Up).WithName("HealthReadiness");
 
         // The metrics recorded by the task runs of an execution (Kestra's PagedResults of MetricEntry).
-        routes.MapGet("/api/v1/metrics/{executionId}", (string executionId, LocalRuntime runtime) =>
+        routes.MapGet("/api/v1/metrics/{executionId}", (string executionId, HttpContext context) =>
         {
-            var metrics = runtime.Metrics.Find(executionId);
+            // Hosts without a local runtime have no metrics: an empty page, as Kestra answers for an execution without metrics.
+            var runtime = context.RequestServices.GetService(typeof(LocalRuntime)) as LocalRuntime;
+            IReadOnlyList<Engine.Stores.MetricEntry> metrics = runtime?.Metrics.Find(executionId) ?? [];
             var results = new JsonArray();
             foreach (var m in metrics)
             {
