@@ -542,6 +542,12 @@ public sealed partial class LocalRuntime
                     var (wdId, wdTask) = WorkingDirectoryOf(index, execution, current);
                     work.Add(new RunTask(current, task, RunVariables.For(flow, execution, current, task, _options.Executor.Envs, _options.Executor.Globals), wdId, wdTask));
                     break;
+                case TaskKind.WorkingDirectory when current.State.Current is State.Running
+                    && current.Outputs is { } wdOutputs && wdOutputs.TryGetValue("outputFiles", out var pending) && pending is null:
+                    // its outputFiles upload was requested but never answered: ask again
+                    var patterns = Renderer.RenderObject(task.Properties.GetValueOrDefault("outputFiles"), RunVariables.ForExecution(flow, execution, _options.Executor.Envs, _options.Executor.Globals));
+                    work.Add(new CollectOutputFiles(current.Id, task.Id, patterns is IReadOnlyList<object?> list ? [.. list.Select(Flows.Expressions.ExpressionValues.ToText)] : []));
+                    break;
                 case TaskKind.Runnable when current.State.Current is State.Killing:
                     execution = step(execution, new TaskResult(current.Id, State.Killed, now));
                     break;
