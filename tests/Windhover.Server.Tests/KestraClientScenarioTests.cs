@@ -69,4 +69,24 @@ public sealed class KestraClientScenarioTests
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
         Assert.Contains("`name`", await invalid.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Metrics_of_an_execution_list_the_return_task_counter_and_timer()
+    {
+        await using var server = await ServerHarness.StartAsync(realRuntime: true);
+        var http = server.Http;
+        using var created = await http.PostAsync("api/v1/main/flows", new StringContent(Flow, Encoding.UTF8, "application/x-yaml"));
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var waited = await server.Client.CreateExecutionJsonAsync("company.team", "greet", new JsonObject { ["name"] = "Bob" }, wait: true);
+        Assert.Equal("SUCCESS", waited.State.Current);
+
+        var metrics = JsonNode.Parse(await http.GetStringAsync($"api/v1/metrics/{waited.Id}"))!;
+        Assert.Equal(2, metrics["total"]!.GetValue<int>());
+        var results = metrics["results"]!.AsArray();
+        Assert.Contains(results, m => m!["name"]!.GetValue<string>() == "length" && m["type"]!.GetValue<string>() == "counter" && m["value"]!.GetValue<double>() == 3);
+        Assert.Contains(results, m => m!["name"]!.GetValue<string>() == "duration" && m["type"]!.GetValue<string>() == "timer" && m["taskId"]!.GetValue<string>() == "out");
+
+        var none = JsonNode.Parse(await http.GetStringAsync("api/v1/metrics/unknown"))!;
+        Assert.Equal(0, none["total"]!.GetValue<int>());
+    }
 }

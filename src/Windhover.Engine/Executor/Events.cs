@@ -35,6 +35,9 @@ public sealed record TimerFired(ExecutorTimer Timer, DateTimeOffset Now) : Execu
 public sealed record ChildEnded(string TaskRunId, ChildExecutionSummary Child, DateTimeOffset Now) : ExecutorEvent(Now);
 
 /// <summary>The host could not create the child execution (flow not found, invalid inputs...).</summary>
+/// <summary>The <c>outputFiles</c> of a WorkingDirectory task run were uploaded (<see cref="CollectOutputFiles"/>): name → URI.</summary>
+public sealed record OutputFilesCollected(string TaskRunId, IReadOnlyDictionary<string, object?> Files, DateTimeOffset Now) : ExecutorEvent(Now);
+
 public sealed record ChildStartFailed(string TaskRunId, string Message, DateTimeOffset Now) : ExecutorEvent(Now);
 
 /// <summary>Restart a failed or killed execution (or continue one already prepared by <see cref="Executor.PrepareRestart"/>).</summary>
@@ -60,6 +63,8 @@ public enum TimerKind
     RetryTask,
     /// <summary>WaitFor <c>checkFrequency.interval</c> elapsed: run the next iteration.</summary>
     WaitForNext,
+    /// <summary>A flow <c>sla</c> of type MAX_DURATION elapsed (<c>TaskRunId</c> holds the SLA id): apply its behavior.</summary>
+    SlaMaxDuration,
 }
 
 public sealed record ExecutorTimer(TimerKind Kind, string ExecutionId, string? TaskRunId, DateTimeOffset DueAt)
@@ -121,6 +126,12 @@ public sealed record EmitLog(ExecutorLogLevel Level, string Message, DateTimeOff
 /// <see cref="Executor.CreateRetryExecution"/> of it and starts it.
 /// </summary>
 public sealed record RetryExecution(string ExecutionId, DateTimeOffset DueAt) : WorkItem;
+
+/// <summary>
+/// A WorkingDirectory task run with <c>outputFiles</c> finished its tasks: upload the files of its directory matching
+/// <see cref="Patterns"/> and answer with <see cref="OutputFilesCollected"/>.
+/// </summary>
+public sealed record CollectOutputFiles(string TaskRunId, string TaskId, ImmutableArray<string> Patterns) : WorkItem;
 
 /// <summary>A WorkingDirectory task run ended: its directory can be deleted.</summary>
 public sealed record ReleaseWorkingDirectory(string TaskRunId) : WorkItem;

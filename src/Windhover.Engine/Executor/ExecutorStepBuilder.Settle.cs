@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Windhover.Flows.Expressions;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Serialization;
 using Windhover.Flows.Model;
@@ -204,6 +205,24 @@ internal sealed partial class ExecutorStepBuilder
             state = State.Warning;
         }
 
+        if (kind == TaskKind.WorkingDirectory && state is State.Success or State.Warning && OutputFilePatterns(task) is { Length: > 0 } patterns)
+        {
+            // Kestra's WorkingDirectory `outputFiles`: uploaded from the directory before the task run ends. The key is
+            // present (null) while the upload is pending, then holds name -> URI.
+            var current = Find(taskRun.Id)!;
+            if (current.Outputs is null || !current.Outputs.TryGetValue("outputFiles", out var files))
+            {
+                Replace(current with { Outputs = new Dictionary<string, object?>(current.Outputs ?? new Dictionary<string, object?>(), StringComparer.Ordinal) { ["outputFiles"] = null } });
+                Work.Add(new CollectOutputFiles(taskRun.Id, task.Id, patterns));
+                return true;
+            }
+
+            if (files is null)
+            {
+                return false;
+            }
+        }
+
         state = ApplyAllowances(task, state);
         Replace(Find(taskRun.Id)!.WithState(state, _now));
         if (kind == TaskKind.WorkingDirectory)
@@ -213,6 +232,11 @@ internal sealed partial class ExecutorStepBuilder
 
         return true;
     }
+
+    private ImmutableArray<string> OutputFilePatterns(TaskDefinition task) =>
+        _renderer.RenderObject(task.Properties.GetValueOrDefault("outputFiles"), RunVariables.ForExecution(_flow, Snapshot())) is IReadOnlyList<object?> list
+            ? [.. list.Select(ExpressionValues.ToText)]
+            : [];
 
     private void FailFlowable(TaskRun taskRun, TaskDefinition task, string message)
     {

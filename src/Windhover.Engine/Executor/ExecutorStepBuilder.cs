@@ -73,6 +73,7 @@ internal sealed partial class ExecutorStepBuilder
                 if (ExecState is State.Created or State.Queued)
                 {
                     SetExecState(State.Running);
+                    ArmSlaTimers();
                 }
 
                 break;
@@ -93,6 +94,17 @@ internal sealed partial class ExecutorStepBuilder
                 break;
             case ChildStartFailed failed:
                 OnChildStartFailed(failed);
+                break;
+            case OutputFilesCollected collected:
+                if (!ExecState.IsTerminal() && Find(collected.TaskRunId) is { } wd && wd.State.Current == State.Running && KindOf(wd) == TaskKind.WorkingDirectory)
+                {
+                    var outputs = new Dictionary<string, object?>(wd.Outputs ?? new Dictionary<string, object?>(), StringComparer.Ordinal)
+                    {
+                        ["outputFiles"] = collected.Files,
+                    };
+                    Replace(wd with { Outputs = outputs });
+                }
+
                 break;
             case RestartExecution:
                 OnRestart();
@@ -365,8 +377,83 @@ internal sealed partial class ExecutorStepBuilder
         }
     }
 
+    /// <summary>Flow <c>sla</c> MAX_DURATION: a timer from the execution start.</summary>
+    private void ArmSlaTimers()
+    {
+        foreach (var sla in _flow.Sla)
+        {
+            if (string.Equals(sla.Type, "MAX_DURATION", StringComparison.OrdinalIgnoreCase) && sla.Duration is { } duration)
+            {
+                var start = _header.State.StartDate == default ? _now : _header.State.StartDate;
+                Work.Add(new SetTimer(new ExecutorTimer(TimerKind.SlaMaxDuration, _header.Id, sla.Id, start + duration)));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A MAX_DURATION SLA is violated: with behavior FAIL every unfinished task run fails (running work is stopped) and the
+    /// execution ends FAILED; CANCEL kills it; NONE only logs.
+    /// </summary>
+    private void OnSlaViolated(ExecutorTimer timer)
+    {
+        var sla = _flow.Sla.FirstOrDefault(s => s.Id == timer.TaskRunId);
+        if (sla is null)
+        {
+            return;
+        }
+
+        var behavior = sla.Behavior?.ToUpperInvariant() ?? "FAIL";
+        Work.Add(new EmitLog(behavior == "NONE" ? ExecutorLogLevel.Warn : ExecutorLogLevel.Error,
+            $"SLA '{sla.Id}' violated: execution exceeded the maximum duration of {KestraDuration(sla.Duration)}", _now));
+        switch (behavior)
+        {
+            case "CANCEL":
+                OnKill();
+                break;
+            case "FAIL":
+                foreach (var taskRun in _runs.ToList())
+                {
+                    if (taskRun.State.Current.IsTerminal() || KindOf(taskRun).IsFlowable())
+                    {
+                        continue;
+                    }
+
+                    if (KindOf(taskRun) == TaskKind.Subflow && taskRun.Outputs?.GetValueOrDefault("executionId") is string childId)
+                    {
+                        Work.Add(new KillChild(childId));
+                    }
+                    else if (taskRun.State.Current is State.Running or State.Killing)
+                    {
+                        Work.Add(new KillTaskRun(taskRun.Id));
+                    }
+
+                    Replace(taskRun.WithState(State.Failed, _now));
+                }
+
+                if (_runs.Count == 0)
+                {
+                    SetExecState(State.Failed);
+                }
+
+                break;
+        }
+    }
+
+    private static string KestraDuration(TimeSpan? duration) =>
+        duration is { } d ? KestraJson.FormatDuration(d) : "";
+
     private void OnTimer(ExecutorTimer timer)
     {
+        if (timer.Kind == TimerKind.SlaMaxDuration)
+        {
+            if (!ExecState.IsTerminal())
+            {
+                OnSlaViolated(timer);
+            }
+
+            return;
+        }
+
         if (ExecState.IsTerminal() || ExecState == State.Killing || timer.TaskRunId is null || Find(timer.TaskRunId) is not { } taskRun)
         {
             return;

@@ -104,12 +104,18 @@ public static class RunVariables
         {
             ["flow"] = flowMap,
             ["execution"] = executionMap,
-            ["inputs"] = execution.Inputs ?? new Dictionary<string, object?>(),
             ["outputs"] = Outputs(execution),
             ["labels"] = Labels(execution),
             ["envs"] = envs ?? new Dictionary<string, object?>(),
             ["globals"] = globals ?? new Dictionary<string, object?>(),
         };
+        // Kestra only exposes `inputs` when the execution has some: a flow without inputs renders
+        // `{{ inputs.x }}` as "Unable to find `inputs`".
+        if (execution.Inputs is { Count: > 0 } || flow.Inputs.Length > 0)
+        {
+            variables["inputs"] = execution.Inputs ?? new Dictionary<string, object?>();
+        }
+
         if (flow.Variables.Count > 0)
         {
             variables["vars"] = flow.Variables;
@@ -133,10 +139,44 @@ public static class RunVariables
 
     public static Dictionary<string, object?> Labels(Execution execution)
     {
+        // Kestra nests dotted keys (Label.toNestedMap) so `labels.system.correlationId` resolves.
         var labels = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var label in execution.Labels)
         {
-            labels[label.Key] = label.Value;
+            var parts = label.Key.Split('.');
+            var node = labels;
+            var nested = true;
+            for (var i = 0; i < parts.Length - 1 && nested; i++)
+            {
+                if (!node.TryGetValue(parts[i], out var child))
+                {
+                    child = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    node[parts[i]] = child;
+                }
+
+                if (child is Dictionary<string, object?> map)
+                {
+                    node = map;
+                }
+                else
+                {
+                    nested = false;
+                }
+            }
+
+            if (nested && node.TryGetValue(parts[^1], out var existing) && existing is Dictionary<string, object?>)
+            {
+                nested = false;
+            }
+
+            if (nested)
+            {
+                node[parts[^1]] = label.Value;
+            }
+            else
+            {
+                labels[label.Key] = label.Value;
+            }
         }
 
         return labels;

@@ -260,8 +260,8 @@ public static class FlowInputs
                     throw new InputException($"Text '{Text(value)}' could not be parsed");
                 }
 
-                CheckDates(time, ParseTime(input.After), ParseTime(input.Before), t => Text(input.After ?? input.Before) is { } _ ? t.ToString("HH:mm:ss", CultureInfo.InvariantCulture) : "");
-                return time.ToString(time.Second == 0 && time.Millisecond == 0 ? "HH:mm" : "HH:mm:ss", CultureInfo.InvariantCulture);
+                CheckDates(time, ParseTime(input.After), ParseTime(input.Before), FormatJavaTime);
+                return FormatJavaTime(time);
             }
 
             case InputType.Duration:
@@ -416,6 +416,27 @@ public static class FlowInputs
 
     private static TimeOnly? ParseTime(object? value) =>
         value is string s && TimeOnly.TryParse(s, CultureInfo.InvariantCulture, out var t) ? t : null;
+
+    /// <summary>Java's <c>LocalTime.toString()</c>: <c>HH:mm</c>, then <c>:ss</c> and a fraction only when not zero.</summary>
+    internal static string FormatJavaTime(TimeOnly time)
+    {
+        var ticks = time.Ticks % TimeSpan.TicksPerSecond;
+        if (time.Second == 0 && ticks == 0)
+        {
+            return time.ToString("HH:mm", CultureInfo.InvariantCulture);
+        }
+
+        var text = time.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        if (ticks == 0)
+        {
+            return text;
+        }
+
+        var nanos = ticks * 100;
+        var digits = nanos % 1_000_000 == 0 ? 3 : nanos % 1000 == 0 ? 6 : 9;
+        var fraction = nanos.ToString("D9", CultureInfo.InvariantCulture)[..digits];
+        return text + "." + fraction;
+    }
 
     private static void CheckRange<T>(T value, T? min, T? max, Func<T, string> format) where T : struct, IComparable<T>
     {

@@ -329,6 +329,9 @@ public sealed partial class LocalRuntime
                 case EmitLog log:
                     (logs ??= []).Add(log);
                     break;
+                case CollectOutputFiles collect:
+                    _ = Task.Run(() => CollectOutputFilesAsync(execution, collect));
+                    break;
                 case ReleaseWorkingDirectory release:
                     TryDeleteDirectory(Path.Combine(_options.WorkingDirectoryRoot, release.TaskRunId));
                     break;
@@ -398,6 +401,32 @@ public sealed partial class LocalRuntime
             ReportBackgroundError(e);
             Post(parentId, new Envelope(new ChildStartFailed(child.TaskRun.Id, e.Message, Time.GetUtcNow())));
         }
+    }
+
+    /// <summary>Uploads the files of a WorkingDirectory matching its <c>outputFiles</c> globs and reports their URIs.</summary>
+    private async Task CollectOutputFilesAsync(Execution execution, CollectOutputFiles collect)
+    {
+        var files = new Dictionary<string, object?>(StringComparer.Ordinal);
+        try
+        {
+            var root = Path.Combine(_options.WorkingDirectoryRoot, collect.TaskRunId);
+            if (Directory.Exists(root))
+            {
+                foreach (var (relative, path) in Windhover.Engine.Tasks.Core.LocalFilesTask.Match(root, collect.Patterns))
+                {
+                    var uri = StorageUri.ForTaskRun(execution.Namespace, execution.FlowId, execution.Id, collect.TaskId, collect.TaskRunId, relative);
+                    await using var stream = File.OpenRead(path);
+                    await _stores.Files.PutAsync(uri, stream).ConfigureAwait(false);
+                    files[relative] = uri;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportBackgroundError(e);
+        }
+
+        Post(execution.Id, new Envelope(new OutputFilesCollected(collect.TaskRunId, files, Time.GetUtcNow())));
     }
 
     // ================================================================ timers
@@ -512,6 +541,12 @@ public sealed partial class LocalRuntime
                 case TaskKind.Runnable when current.State.Current is State.Created or State.Restarted or State.Running:
                     var (wdId, wdTask) = WorkingDirectoryOf(index, execution, current);
                     work.Add(new RunTask(current, task, RunVariables.For(flow, execution, current, task, _options.Executor.Envs, _options.Executor.Globals), wdId, wdTask));
+                    break;
+                case TaskKind.WorkingDirectory when current.State.Current is State.Running
+                    && current.Outputs is { } wdOutputs && wdOutputs.TryGetValue("outputFiles", out var pending) && pending is null:
+                    // its outputFiles upload was requested but never answered: ask again
+                    var patterns = Renderer.RenderObject(task.Properties.GetValueOrDefault("outputFiles"), RunVariables.ForExecution(flow, execution, _options.Executor.Envs, _options.Executor.Globals));
+                    work.Add(new CollectOutputFiles(current.Id, task.Id, patterns is IReadOnlyList<object?> list ? [.. list.Select(Flows.Expressions.ExpressionValues.ToText)] : []));
                     break;
                 case TaskKind.Runnable when current.State.Current is State.Killing:
                     execution = step(execution, new TaskResult(current.Id, State.Killed, now));

@@ -45,7 +45,8 @@ public sealed partial class LocalRuntime : IAsyncDisposable
         Expressions = _options.Expressions ?? new ExpressionEngine();
         Tasks = _options.Tasks ?? TaskRegistry.CreateDefault();
         Renderer = new ExpressionRenderer(Expressions, variables =>
-            new RuntimeExpressionHost(RuntimeExpressionHost.NamespaceOf(variables) ?? "", _stores.Kv, _stores.Files, _options.Secrets));
+            new RuntimeExpressionHost(RuntimeExpressionHost.NamespaceOf(variables) ?? "", _stores.Kv, _stores.Files, _options.Secrets,
+                logs: _stores.Logs, executionId: RuntimeExpressionHost.ExecutionIdOf(variables)));
         _executor = new ExecutorEngine(Renderer, _options.Executor);
         _timers = new TimerQueue(Time, OnTimerDue);
         Services = new RunContextServices
@@ -57,10 +58,14 @@ public sealed partial class LocalRuntime : IAsyncDisposable
             TimeProvider = Time,
             Secrets = _options.Secrets,
             WorkingDirectoryRoot = _options.WorkingDirectoryRoot,
+            Metrics = Metrics,
         };
     }
 
     public StoreSet Stores => _stores;
+
+    /// <summary>Metrics recorded by task runs (process-local).</summary>
+    public IMetricStore Metrics { get; } = new InMemoryMetricStore();
     public ExpressionEngine Expressions { get; }
     public ExpressionRenderer Renderer { get; }
     public TaskRegistry Tasks { get; }

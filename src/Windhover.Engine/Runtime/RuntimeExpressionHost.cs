@@ -13,8 +13,35 @@ public sealed class RuntimeExpressionHost(
     IKvStore? kv,
     IFileStorage? files,
     ISecretProvider? secrets,
-    Action<string>? onSecret = null) : IExpressionHost
+    Action<string>? onSecret = null,
+    ILogStore? logs = null,
+    string? executionId = null) : IExpressionHost
 {
+    /// <summary>Kestra's <c>errorLogs()</c>: the ERROR logs of the current execution, as log maps.</summary>
+    public IReadOnlyList<object?> ErrorLogs()
+    {
+        if (logs is null || executionId is null)
+        {
+            throw new ExpressionException("The 'errorLogs' function is not available here");
+        }
+
+        var entries = logs.FindAsync(executionId, Executor.ExecutorLogLevel.Error).GetAwaiter().GetResult();
+        return [.. entries.Where(e => e.Level == Executor.ExecutorLogLevel.Error).Select(e => (object?)new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["namespace"] = e.Namespace,
+            ["flowId"] = e.FlowId,
+            ["taskId"] = e.TaskId,
+            ["executionId"] = e.ExecutionId,
+            ["taskRunId"] = e.TaskRunId,
+            ["attemptNumber"] = e.AttemptNumber is { } n ? (long)n : null,
+            ["triggerId"] = e.TriggerId,
+            ["timestamp"] = e.Timestamp,
+            ["level"] = "ERROR",
+            ["thread"] = e.Thread,
+            ["message"] = e.Message,
+        })];
+    }
+
     public object? Secret(string key, string? ns)
     {
         var value = secrets?.Get(ns ?? @namespace, key) ?? throw new ExpressionException($"Cannot find secret for key '{key}'.");
@@ -60,6 +87,10 @@ public sealed class RuntimeExpressionHost(
 
         return files.OpenReadAsync(path).GetAwaiter().GetResult() ?? throw new ExpressionException($"Unable to find the file '{path}'");
     }
+
+    /// <summary>The execution id in run variables (<c>execution.id</c>).</summary>
+    public static string? ExecutionIdOf(IReadOnlyDictionary<string, object?> variables) =>
+        variables.TryGetValue("execution", out var execution) && execution is IReadOnlyDictionary<string, object?> map && map.TryGetValue("id", out var id) ? id as string : null;
 
     /// <summary>The flow namespace in run variables (<c>flow.namespace</c>).</summary>
     public static string? NamespaceOf(IReadOnlyDictionary<string, object?> variables) =>

@@ -17,6 +17,9 @@ public sealed record RunContextServices
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
     public ISecretProvider? Secrets { get; init; }
 
+    /// <summary>Where task metrics go (counters, timers).</summary>
+    public IMetricStore Metrics { get; init; } = new InMemoryMetricStore();
+
     /// <summary>Where task working directories are created.</summary>
     public string WorkingDirectoryRoot { get; init; } = Path.Combine(Path.GetTempPath(), "windhover-work");
 }
@@ -43,7 +46,7 @@ public sealed class RunContext
             AddSecret(secret);
         }
 
-        _host = new RuntimeExpressionHost(work.TaskRun.Namespace, services.Kv, services.Files, services.Secrets, AddSecret);
+        _host = new RuntimeExpressionHost(work.TaskRun.Namespace, services.Kv, services.Files, services.Secrets, AddSecret, services.Logs, work.TaskRun.ExecutionId);
         Logger = new TaskLogger(this);
     }
 
@@ -62,6 +65,22 @@ public sealed class RunContext
     public ILogStore Logs => Services.Logs;
     public TimeProvider TimeProvider => Services.TimeProvider;
 
+    /// <summary>Records a metric of this task run (<paramref name="type"/> <c>counter</c> or <c>timer</c>, timers in seconds).</summary>
+    public void Metric(string type, string name, double value, IReadOnlyDictionary<string, string>? tags = null) =>
+        Services.Metrics.Add(new MetricEntry
+        {
+            Namespace = Namespace,
+            FlowId = FlowId,
+            ExecutionId = ExecutionId,
+            TaskId = TaskRun.TaskId,
+            TaskRunId = TaskRun.Id,
+            Type = type,
+            Name = name,
+            Value = value,
+            Timestamp = TimeProvider.GetUtcNow(),
+            Tags = tags ?? new Dictionary<string, string>(),
+        });
+
     /// <summary>The attempt number (1-based) of this run.</summary>
     public int AttemptNumber => Math.Max(TaskRun.AttemptCount, 1);
 
@@ -78,11 +97,49 @@ public sealed class RunContext
         {
             if (_workingDirectory is null)
             {
-                _workingDirectory = Path.Combine(Services.WorkingDirectoryRoot, Work.WorkingDirectoryTaskRunId ?? TaskRun.Id);
-                Directory.CreateDirectory(_workingDirectory);
+                var path = Path.Combine(Services.WorkingDirectoryRoot, Work.WorkingDirectoryTaskRunId ?? TaskRun.Id);
+                var created = !Directory.Exists(path);
+                Directory.CreateDirectory(path);
+                _workingDirectory = path;
+                if (created && Work.WorkingDirectory is { } owner)
+                {
+                    WriteInputFiles(owner, path);
+                }
             }
 
             return _workingDirectory;
+        }
+    }
+
+    /// <summary>A WorkingDirectory's <c>inputFiles</c> (file name → content or kestra:/// URI), written when its directory is created.</summary>
+    private void WriteInputFiles(TaskDefinition owner, string root)
+    {
+        if (RenderValue(owner.Properties.GetValueOrDefault("inputFiles")) is not IReadOnlyDictionary<string, object?> files)
+        {
+            return;
+        }
+
+        var fullRoot = Path.GetFullPath(root);
+        foreach (var (name, value) in files)
+        {
+            var path = Path.GetFullPath(Path.Combine(fullRoot, name));
+            if (!path.StartsWith(fullRoot, StringComparison.Ordinal))
+            {
+                throw new TaskPropertyException($"Invalid input file name '{name}'");
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var text = ExpressionValues.ToText(value);
+            if (StorageUri.IsInternal(text))
+            {
+                using var source = Storage.OpenReadAsync(text).GetAwaiter().GetResult() ?? throw new FileNotFoundException($"Unable to find the file '{text}'");
+                using var target = File.Create(path);
+                source.CopyTo(target);
+            }
+            else
+            {
+                File.WriteAllText(path, text);
+            }
         }
     }
 
@@ -248,7 +305,10 @@ public sealed class TaskLogger
         lock (_buffer)
         {
             _buffer.Add(entry);
-            Entries.Add(entry);
+            lock (Entries)
+            {
+                Entries.Add(entry);
+            }
         }
     }
 
@@ -271,6 +331,11 @@ public sealed class TaskLogger
 
             pending = [.. _buffer];
             _buffer.Clear();
+        }
+
+        if (_context.Task.LogToFile)
+        {
+            return; // written to the attempt's log file instead (Kestra's logToFile)
         }
 
         await _context.Logs.AppendAsync(pending, cancellationToken).ConfigureAwait(false);

@@ -166,8 +166,34 @@ public sealed class WorkerPool : IAsyncDisposable
         }
 
         await FlushQuietly(context).ConfigureAwait(false);
+        var logFile = run.Task.LogToFile ? await WriteLogFileQuietly(context).ConfigureAwait(false) : null;
         context.CleanUp();
-        await Report(run, state, state is State.Success or State.Warning ? outcome : null).ConfigureAwait(false);
+        await Report(run, state, state is State.Success or State.Warning ? outcome : null, logFile).ConfigureAwait(false);
+    }
+
+    /// <summary><c>logToFile</c>: the attempt's log lines go to a file of internal storage (the attempt's <c>logFile</c>).</summary>
+    private static async Task<string?> WriteLogFileQuietly(RunContext context)
+    {
+        try
+        {
+            var text = new System.Text.StringBuilder();
+            lock (context.Logger.Entries)
+            {
+                foreach (var entry in context.Logger.Entries)
+                {
+                    text.Append(KestraJson.FormatDate(entry.Timestamp)).Append(' ')
+                        .Append(entry.Level.ToString().ToUpperInvariant()).Append(' ')
+                        .Append(entry.Message).Append('\n');
+                }
+            }
+
+            await using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+            return await context.PutFileAsync($"log-{context.AttemptNumber - 1}.txt", stream).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null; // logs are best effort
+        }
     }
 
     private static async Task FlushQuietly(RunContext context)
@@ -182,8 +208,8 @@ public sealed class WorkerPool : IAsyncDisposable
         }
     }
 
-    private ValueTask Report(RunTask run, State state, TaskOutcome? outcome) =>
-        _report(new WorkerReport(run.TaskRun.ExecutionId, new TaskResult(run.TaskRun.Id, state, Time.GetUtcNow(), outcome?.Outputs, WorkerId: _workerId), outcome));
+    private ValueTask Report(RunTask run, State state, TaskOutcome? outcome, string? logFile = null) =>
+        _report(new WorkerReport(run.TaskRun.ExecutionId, new TaskResult(run.TaskRun.Id, state, Time.GetUtcNow(), outcome?.Outputs, LogFile: logFile, WorkerId: _workerId), outcome));
 
     public async ValueTask DisposeAsync()
     {

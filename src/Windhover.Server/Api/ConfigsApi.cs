@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Windhover.Engine.Runtime;
 using Windhover.Server.Hosting;
 using Windhover.Server.Json;
 
@@ -35,9 +36,38 @@ public static class ConfigsApi
         health.MapGet("/liveness", Up).WithName("HealthLiveness");
         health.MapGet("/readiness", Up).WithName("HealthReadiness");
 
-        // Metrics are not collected yet: an empty page, as Kestra answers for an execution without metrics.
-        routes.MapGet("/api/v1/metrics/{executionId}", (string executionId) =>
-            ApiJson.Node(new JsonObject { ["results"] = new JsonArray(), ["total"] = 0 }))
+        // The metrics recorded by the task runs of an execution (Kestra's PagedResults of MetricEntry).
+        routes.MapGet("/api/v1/metrics/{executionId}", (string executionId, HttpContext context) =>
+        {
+            // Hosts without a local runtime have no metrics: an empty page, as Kestra answers for an execution without metrics.
+            var runtime = context.RequestServices.GetService(typeof(LocalRuntime)) as LocalRuntime;
+            IReadOnlyList<Engine.Stores.MetricEntry> metrics = runtime?.Metrics.Find(executionId) ?? [];
+            var results = new JsonArray();
+            foreach (var m in metrics)
+            {
+                var tags = new JsonObject();
+                foreach (var (k, v) in m.Tags)
+                {
+                    tags[k] = v;
+                }
+
+                results.Add(new JsonObject
+                {
+                    ["namespace"] = m.Namespace,
+                    ["flowId"] = m.FlowId,
+                    ["taskId"] = m.TaskId,
+                    ["executionId"] = m.ExecutionId,
+                    ["taskRunId"] = m.TaskRunId,
+                    ["type"] = m.Type,
+                    ["name"] = m.Name,
+                    ["value"] = m.Value,
+                    ["timestamp"] = m.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                    ["tags"] = tags,
+                });
+            }
+
+            return ApiJson.Node(new JsonObject { ["results"] = results, ["total"] = metrics.Count });
+        })
             .WithTags("Metrics").WithName("SearchMetricsByExecution");
         return routes;
     }

@@ -61,7 +61,13 @@ public sealed class ReturnTask : IRunnableTask
 {
     public Task<TaskOutcome> RunAsync(RunContext context, CancellationToken cancellationToken)
     {
+        var started = context.TimeProvider.GetTimestamp();
         var value = context.HasProperty("format") ? context.RenderString(ExpressionValues.ToText(context.RawProperty("format"))) : null;
+
+        // As Kestra's Return: a `length` counter and a `duration` timer, tagged with the format.
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = ExpressionValues.ToText(context.RawProperty("format")) };
+        context.Metric("counter", "length", value?.Length ?? 0, tags);
+        context.Metric("timer", "duration", context.TimeProvider.GetElapsedTime(started).TotalSeconds, tags);
         return Task.FromResult(TaskOutcome.Success(new Dictionary<string, object?> { ["value"] = value }));
     }
 }
@@ -175,6 +181,7 @@ public sealed class SleepTask : IRunnableTask
     public async Task<TaskOutcome> RunAsync(RunContext context, CancellationToken cancellationToken)
     {
         var duration = context.RenderRequired<TimeSpan>("duration");
+        context.Logger.Info("Waiting for " + Serialization.KestraJson.FormatDuration(duration));
         if (duration > TimeSpan.Zero)
         {
             await Task.Delay(duration, context.TimeProvider, cancellationToken).ConfigureAwait(false);

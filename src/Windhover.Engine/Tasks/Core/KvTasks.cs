@@ -76,11 +76,17 @@ public sealed class KvGetKeysTask : IRunnableTask
     }
 }
 
-/// <summary>Legacy state store tasks, kept in the KV store under <c>__state__.{flowId}.{name}</c> (flow-scoped like Kestra's).</summary>
+/// <summary>
+/// Legacy state store tasks, kept in the KV store under <c>__state__.{flowId}.{name}</c> (flow-scoped like Kestra's).
+/// With <c>taskrunValue</c> (default true) inside a loop, each iteration value has its own state, as Kestra's.
+/// </summary>
 internal static class StateKey
 {
-    public static string Of(RunContext context) =>
-        "__state__." + (context.Render("namespace", false) ? "" : context.FlowId + ".") + context.Render("name", "default");
+    public static string Of(RunContext context)
+    {
+        var key = "__state__." + (context.Render("namespace", false) ? "" : context.FlowId + ".") + context.Render("name", "default");
+        return context.Render("taskrunValue", true) && context.TaskRun.Value is { } value ? key + "/" + value : key;
+    }
 }
 
 /// <summary>Legacy <c>state.Set</c>: merges <c>data</c> into the named state; outputs <c>count</c>.</summary>

@@ -39,22 +39,35 @@ public sealed class LocalFilesTask : IRunnableTask
         }
 
         var uris = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var pattern in context.Render<IReadOnlyList<string>>("outputs") ?? [])
+        foreach (var (relative, file) in Match(root, context.Render<IReadOnlyList<string>>("outputs") ?? []))
+        {
+            await using var stream = File.OpenRead(file);
+            uris[relative] = await context.PutFileAsync(Path.GetFileName(file), stream, cancellationToken).ConfigureAwait(false);
+        }
+
+        return TaskOutcome.Success(new Dictionary<string, object?> { ["uris"] = uris });
+    }
+
+    /// <summary>The files under <paramref name="root"/> matching any glob (<c>*</c>, <c>?</c>, <c>**/</c>): relative path → full path.</summary>
+    public static IReadOnlyList<(string Relative, string Path)> Match(string root, IEnumerable<string> patterns)
+    {
+        var found = new List<(string, string)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pattern in patterns)
         {
             var regex = new Regex("^" + Regex.Escape(pattern.Replace('\\', '/')).Replace(@"\*\*/", "(.*/)?", StringComparison.Ordinal)
                 .Replace(@"\*", "[^/]*", StringComparison.Ordinal).Replace(@"\?", "[^/]", StringComparison.Ordinal) + "$");
             foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
             {
                 var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-                if (regex.IsMatch(relative) && !uris.ContainsKey(relative))
+                if (regex.IsMatch(relative) && seen.Add(relative))
                 {
-                    await using var stream = File.OpenRead(file);
-                    uris[relative] = await context.PutFileAsync(Path.GetFileName(file), stream, cancellationToken).ConfigureAwait(false);
+                    found.Add((relative, file));
                 }
             }
         }
 
-        return TaskOutcome.Success(new Dictionary<string, object?> { ["uris"] = uris });
+        return found;
     }
 }
 
