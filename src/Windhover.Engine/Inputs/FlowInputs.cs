@@ -57,12 +57,15 @@ public static class FlowInputs
         foreach (var input in definitions)
         {
             raw.TryGetValue(input.Id, out var value);
+            var fromDefaults = false;
             if (IsEmpty(value) && input.HasDefaults && input.Defaults is not null)
             {
                 value = RenderDefault(input.Defaults, context, soFar);
+                fromDefaults = true;
             }
 
-            if (IsEmpty(value))
+            // A declared default of '' is a value (Kestra serialises it), not a missing input.
+            if (IsEmpty(value) && !(fromDefaults && value is string))
             {
                 if (input.Required)
                 {
