@@ -10,28 +10,7 @@ internal sealed partial class FlowReader
 {
     // ------------------------------------------------------------------ tasks
 
-    private ImmutableArray<TaskDefinition> ReadTaskList(YNode node, string path)
-    {
-        switch (node)
-        {
-            case YSeq seq:
-                var builder = ImmutableArray.CreateBuilder<TaskDefinition>(seq.Items.Count);
-                for (int i = 0; i < seq.Items.Count; i++)
-                {
-                    if (ReadTask(seq.Items[i], $"{path}[{i}]") is { } task)
-                    {
-                        builder.Add(task);
-                    }
-                }
-
-                return builder.DrainToImmutable();
-            case YScalar s when ScalarResolver.Resolve(s) is null:
-                return [];
-            default:
-                Error($"Invalid value for '{LastSegment(path)}': expected a list of tasks, got {Describe(node)}", node.Position, path);
-                return [];
-        }
-    }
+    private ImmutableArray<TaskDefinition> ReadTaskList(YNode node, string path) => ReadList(node, path, ReadTask, "a list of tasks");
 
     /// <summary>Reads the <c>type</c> of a plugin object and resolves it among the given kinds.</summary>
     private (string Type, ResolvedType? Resolved) ReadType(YMap map, string path, TaskKind[] kinds, string what)
@@ -123,23 +102,7 @@ internal sealed partial class FlowReader
                 case "errors" when flowable: errors = ReadTaskList(value, p); break;
                 case "finally" when flowable: @finally = ReadTaskList(value, p); break;
                 default:
-                    if (resolved is null)
-                    {
-                        properties[k] = ToValue(value);
-                    }
-                    else if (resolved.Properties.TryGetValue(k, out var descriptor))
-                    {
-                        properties[k] = ReadProperty(descriptor, value, p, positions, k);
-                    }
-                    else if (resolved.Descriptor.AllowUnknownProperties || !_options.RejectUnknownProperties)
-                    {
-                        properties[k] = ToValue(value);
-                    }
-                    else
-                    {
-                        Error(resolved.UnrecognizedField(k), key.Position, p);
-                    }
-
+                    ReadTypedProperty(resolved, key, value, p, properties, positions);
                     break;
             }
         }
@@ -227,6 +190,31 @@ internal sealed partial class FlowReader
     }
 
     /// <summary>Reads one property per its descriptor: task-holding properties are parsed, others checked and converted.</summary>
+    /// <summary>
+    /// A type-specific property of a task or trigger: read per its descriptor, kept as written for unknown types or
+    /// types that accept any property, or reported as Kestra's "Unrecognized field" otherwise.
+    /// </summary>
+    private void ReadTypedProperty(ResolvedType? resolved, YScalar key, YNode value, string path, OrderedDictionary<string, object?> properties, Dictionary<string, SourcePosition> positions)
+    {
+        var k = key.Text;
+        if (resolved is null)
+        {
+            properties[k] = ToValue(value);
+        }
+        else if (resolved.Properties.TryGetValue(k, out var descriptor))
+        {
+            properties[k] = ReadProperty(descriptor, value, path, positions, k);
+        }
+        else if (resolved.Descriptor.AllowUnknownProperties || !_options.RejectUnknownProperties)
+        {
+            properties[k] = ToValue(value);
+        }
+        else
+        {
+            Error(resolved.UnrecognizedField(k), key.Position, path);
+        }
+    }
+
     private object? ReadProperty(PropertyDescriptor descriptor, YNode node, string path, Dictionary<string, SourcePosition> positions, string relative)
     {
         var kind = descriptor.Kind;
@@ -634,23 +622,7 @@ internal sealed partial class FlowReader
                 case "disabled": disabled = ReadBool(value, p) ?? false; break;
                 case "conditions": conditions = ReadConditions(value, p); break;
                 default:
-                    if (resolved is null)
-                    {
-                        properties[k] = ToValue(value);
-                    }
-                    else if (resolved.Properties.TryGetValue(k, out var descriptor))
-                    {
-                        properties[k] = ReadProperty(descriptor, value, p, positions, k);
-                    }
-                    else if (resolved.Descriptor.AllowUnknownProperties || !_options.RejectUnknownProperties)
-                    {
-                        properties[k] = ToValue(value);
-                    }
-                    else
-                    {
-                        Error(resolved.UnrecognizedField(k), key.Position, p);
-                    }
-
+                    ReadTypedProperty(resolved, key, value, p, properties, positions);
                     break;
             }
         }

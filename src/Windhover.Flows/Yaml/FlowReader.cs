@@ -321,7 +321,7 @@ internal sealed partial class FlowReader
         }
     }
 
-    private ImmutableArray<T> ReadList<T>(YNode node, string path, Func<YNode, string, T?> readItem)
+    private ImmutableArray<T> ReadList<T>(YNode node, string path, Func<YNode, string, T?> readItem, string expected = "a list")
         where T : class
     {
         switch (node)
@@ -340,7 +340,7 @@ internal sealed partial class FlowReader
             case YScalar s when ScalarResolver.Resolve(s) is null:
                 return [];
             default:
-                Error($"Invalid value for '{LastSegment(path)}': expected a list, got {Describe(node)}", node.Position, path);
+                Error($"Invalid value for '{LastSegment(path)}': expected {expected}, got {Describe(node)}", node.Position, path);
                 return [];
         }
     }
