@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Windhover.Cli.Hosting;
+using Windhover.Engine.Executor;
 using Windhover.Engine.Runtime;
 using Windhover.Engine.Stores;
 using Windhover.Engine.Triggers;
@@ -117,10 +118,11 @@ public static class ServerCommand
     /// The application of <c>server local</c> (not started): SQLite stores under <see cref="ServerOptions.DataPath"/>,
     /// every task type of <paramref name="catalog"/> (default <see cref="PluginCatalog.Default"/>) for validation and
     /// execution, flows loaded from <see cref="ServerOptions.FlowPath"/> and from each of
-    /// <paramref name="additionalFlowPaths"/> (each followed for changes).
+    /// <paramref name="additionalFlowPaths"/> (each followed for changes), and <paramref name="envs"/> as the flows'
+    /// <c>{{ envs.* }}</c> variables.
     /// </summary>
     public static Microsoft.AspNetCore.Builder.WebApplication BuildLocal(ServerOptions options, IReadOnlyList<string>? additionalFlowPaths = null,
-        PluginCatalog? catalog = null, Action<ILoggingBuilder>? configureLogging = null)
+        PluginCatalog? catalog = null, Action<ILoggingBuilder>? configureLogging = null, IReadOnlyDictionary<string, object?>? envs = null)
     {
         catalog ??= PluginCatalog.Default;
         var dataPath = Path.GetFullPath(options.DataPath);
@@ -138,6 +140,7 @@ public static class ServerCommand
                 Expressions = sp.GetRequiredService<ExpressionEngine>(),
                 Tasks = catalog.Tasks,
                 WorkingDirectoryRoot = Path.Combine(dataPath, "work"),
+                Executor = new ExecutorOptions { Envs = envs ?? new Dictionary<string, object?>() },
             }));
             foreach (var path in additionalFlowPaths ?? [])
             {

@@ -29,10 +29,14 @@ public sealed class FlowRehearsal(Flow flow, HttpClient http, ChatInvoker? ai = 
     /// </summary>
     public static TaskTypeRegistry Registry() => PluginCatalog.Default.TaskTypes;
 
+    /// <summary>The flow's <c>commander_url</c> variable as written (the launcher passes <c>envs.commander_url</c>).</summary>
+    public const string CommanderUrlLine = "commander_url: \"{{ envs.commander_url ?? 'http://localhost:3000' }}\"";
+
     public static Flow LoadLoop(string commanderUrl)
     {
-        var yaml = File.ReadAllText(Path.Combine(FlowsDirectory, "devops-autonomous-loop.yml"))
-            .Replace("commander_url: http://localhost:3000", $"commander_url: {commanderUrl}", StringComparison.Ordinal);
+        var source = File.ReadAllText(Path.Combine(FlowsDirectory, "devops-autonomous-loop.yml"));
+        Assert.Contains(CommanderUrlLine, source, StringComparison.Ordinal);
+        var yaml = source.Replace(CommanderUrlLine, $"commander_url: {commanderUrl}", StringComparison.Ordinal);
         var result = PluginCatalog.Default.Parser.Parse(yaml, "devops-autonomous-loop.yml");
         Assert.True(result.IsValid, string.Join("\n", result.Problems.Select(p => p.ToDisplayString())));
         return result.Flow!;
