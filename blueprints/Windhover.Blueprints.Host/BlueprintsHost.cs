@@ -13,10 +13,10 @@ public sealed record BlueprintsHostOptions
     /// <summary>The Windhover server's port on 127.0.0.1 (the blueprints call it there).</summary>
     public int WindhoverPort { get; init; } = 8080;
 
-    /// <summary>The DevOps Commander service's URLs (its flow's <c>commander_url</c> is http://localhost:3000).</summary>
+    /// <summary>The DevOps Commander service's URLs; the first is its flow's <c>envs.commander_url</c> (so not port 0 when flows run).</summary>
     public string DevOpsCommanderUrls { get; init; } = "http://localhost:3000";
 
-    /// <summary>The Arena service's URLs (its flows' <c>arena_api_url</c> default is http://localhost:3001).</summary>
+    /// <summary>The Arena service's URLs; the first is its flows' <c>envs.arena_api_url</c> (so not port 0 when flows run).</summary>
     public string ArenaUrls { get; init; } = "http://localhost:3001";
 
     /// <summary>Data folder (relative: to the repository root): Windhover's SQLite database, plus <c>devops-commander/</c> and <c>arena/</c>.</summary>
@@ -27,6 +27,9 @@ public sealed record BlueprintsHostOptions
 
     /// <summary>The repository root (holding <c>blueprints/*/flows</c>); found from the working or the app folder when null.</summary>
     public string? RepositoryRoot { get; init; }
+
+    /// <summary>Where both services read their environment settings (LLM providers, Oumi...); null: the process environment.</summary>
+    public Func<string, string?>? Environment { get; init; }
 }
 
 /// <summary>
@@ -62,15 +65,23 @@ public sealed class BlueprintsHost : IAsyncDisposable
         var dataPath = Path.GetFullPath(options.DataPath, root);
         var flowPath = Path.GetFullPath(options.FlowPath, root);
         var windhoverUrl = $"http://127.0.0.1:{options.WindhoverPort}";
+        // The flows reach the services through envs.commander_url and envs.arena_api_url (their defaults are the default ports).
+        var envs = new Dictionary<string, object?>
+        {
+            ["commander_url"] = FirstUrl(options.DevOpsCommanderUrls),
+            ["arena_api_url"] = FirstUrl(options.ArenaUrls),
+        };
         var windhover = ServerCommand.BuildLocal(
             new ServerOptions { Host = "127.0.0.1", Port = options.WindhoverPort, DataPath = dataPath, FlowPath = flowPath },
-            [Path.Combine(root, "blueprints", "devops-commander", "flows"), Path.Combine(root, "blueprints", "arena", "flows")]);
+            [Path.Combine(root, "blueprints", "devops-commander", "flows"), Path.Combine(root, "blueprints", "arena", "flows")],
+            envs: envs);
         var devOps = DevOpsCommanderApp.Build([], new DevOpsCommanderOptions
         {
             Urls = options.DevOpsCommanderUrls,
             DataDirectory = Path.Combine(dataPath, "devops-commander"),
+            Environment = options.Environment,
         });
-        var arena = ArenaApp.Build([], ArenaOptions.FromEnvironment() with
+        var arena = ArenaApp.Build([], ArenaOptions.FromEnvironment(options.Environment) with
         {
             Urls = options.ArenaUrls,
             DataDirectory = Path.Combine(dataPath, "arena"),
@@ -120,6 +131,8 @@ public sealed class BlueprintsHost : IAsyncDisposable
             }
         }
     }
+
+    private static string FirstUrl(string urls) => urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0].TrimEnd('/');
 
     /// <summary>The first folder holding Windhover.slnx, from the working folder then from the app's folder upwards.</summary>
     public static string? FindRepositoryRoot()
