@@ -72,16 +72,112 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Empty((await commander.GetJsonAsync("/api/outcomes")).EnumerateArray());
     }
 
+    [Fact]
+    public async Task With_an_LLM_provider_the_server_s_AIAgent_decides_from_the_model_s_JSON()
+    {
+        string? seenModel = null, seenAuth = null, seenFormat = null, seenPrompt = null;
+        var calls = 0;
+        // An OpenAI-compatible provider on 127.0.0.1: the commander's gateway forwards the AIAgent task's request to it.
+        await using var llm = await StubServer.StartAsync(app => app.MapPost("/v1/chat/completions", async (HttpContext ctx) =>
+        {
+            Interlocked.Increment(ref calls);
+            using var doc = await JsonDocument.ParseAsync(ctx.Request.Body);
+            seenModel = doc.RootElement.GetProperty("model").GetString();
+            seenAuth = ctx.Request.Headers.Authorization.ToString();
+            seenFormat = doc.RootElement.TryGetProperty("response_format", out var rf) ? rf.GetProperty("type").GetString() : null;
+            seenPrompt = doc.RootElement.GetProperty("messages").GetRawText();
+            // The model disagrees with the thresholds on purpose: rule R1 would roll deploy-001 back.
+            var answer = """{"status":"DEGRADED","issue":"Memory pressure after the payment provider change","impact":"payment-service latency","recommendation":"CONTINUE","confidence":61,"reasoning":"model says: watch it for five more minutes"}""";
+            return Results.Json(LoopRehearsalTests.Completion(answer));
+        }));
+        await using var commander = await CommanderHost.StartAsync(o => o.Ai = new AiProviderOptions { Provider = "test", BaseUrl = llm.BaseUrl + "/v1", ModelName = "test-model", ApiKey = "sk-test-secret" });
+
+        await RunWithServerAsync(commander, async http =>
+        {
+            var execution = await WaitForTerminalAsync(http, await PostWebhookAsync(http, LoopRehearsalTests.Scenario001));
+            Assert.True(execution.GetProperty("state").GetProperty("current").GetString() == "SUCCESS", execution.GetRawText());
+            var taskIds = TaskIds(execution);
+            Assert.Contains("ai_agent", taskIds);
+            Assert.DoesNotContain("rule_analyser", taskIds);
+            Assert.Contains("continue_monitoring", taskIds);
+            Assert.DoesNotContain("execute_rollback", taskIds);
+            var verdict = Outputs(execution, "verdict").GetProperty("values");
+            Assert.Equal("CONTINUE", verdict.GetProperty("recommendation").GetString());
+            Assert.Equal("DEGRADED", verdict.GetProperty("status").GetString());
+            Assert.Equal("61", verdict.GetProperty("confidence").ToString());
+            Assert.Equal("ai-agent:test-model", verdict.GetProperty("decided_by").GetString());
+        });
+
+        Assert.Equal(1, calls);
+        Assert.Equal("test-model", seenModel);
+        Assert.Equal("Bearer sk-test-secret", seenAuth);   // the gateway added the provider's key; the flow never held it
+        Assert.Equal("json_schema", seenFormat);
+        Assert.Contains("deploy-001", seenPrompt, StringComparison.Ordinal);
+        var outcome = Assert.Single((await commander.GetJsonAsync("/api/outcomes")).EnumerateArray());
+        Assert.Equal("CONTINUE", outcome.GetProperty("decision").GetString());
+        Assert.Equal("ai-agent:test-model", outcome.GetProperty("decided_by").GetString());
+        Assert.Equal(61, outcome.GetProperty("confidence").GetInt32());
+        var deployment = await commander.GetJsonAsync("/api/deployments/deploy-001");
+        Assert.DoesNotContain(deployment.GetProperty("actions").EnumerateArray(), a => a.GetProperty("kind").GetString() == "rollback");
+    }
+
+    [Theory]
+    [InlineData("""{"status":"CRITICAL","recommendation":"MAYBE","confidence":50,"issue":"x","impact":"y","reasoning":"z"}""", "does not match the jsonSchema", "recommendation")]
+    [InlineData("the deployment looks bad, roll it back", "not valid JSON", "the deployment looks bad")]
+    public async Task A_malformed_model_answer_fails_the_server_s_AIAgent_task_with_a_clear_message(string answer, string message, string detail)
+    {
+        await using var llm = await StubServer.StartAsync(app => app.MapPost("/v1/chat/completions", () => Results.Json(LoopRehearsalTests.Completion(answer))));
+        await using var commander = await CommanderHost.StartAsync(o => o.Ai = new AiProviderOptions { Provider = "test", BaseUrl = llm.BaseUrl + "/v1", ModelName = "test-model" });
+
+        await RunWithServerAsync(commander, async http =>
+        {
+            var id = await PostWebhookAsync(http, LoopRehearsalTests.Scenario001);
+            var execution = await WaitForTerminalAsync(http, id);
+            Assert.Equal("FAILED", execution.GetProperty("state").GetProperty("current").GetString());
+            var agent = execution.GetProperty("taskRunList").EnumerateArray().Single(t => t.GetProperty("taskId").GetString() == "ai_agent");
+            Assert.Equal("FAILED", agent.GetProperty("state").GetProperty("current").GetString());
+            var taskIds = TaskIds(execution);
+            Assert.DoesNotContain("verdict", taskIds);
+            Assert.DoesNotContain("execute_rollback", taskIds);
+            Assert.DoesNotContain("continue_monitoring", taskIds);
+            Assert.Contains("notify_failure", taskIds);
+
+            using var logs = JsonDocument.Parse(await http.GetStringAsync($"api/v1/logs/{id}?taskId=ai_agent&minLevel=ERROR"));
+            var errors = string.Join("\n", logs.RootElement.EnumerateArray().Select(l => l.GetProperty("message").GetString()));
+            Assert.Contains(message, errors, StringComparison.Ordinal);
+            Assert.Contains(detail, errors, StringComparison.Ordinal);
+        });
+
+        Assert.Empty((await commander.GetJsonAsync("/api/outcomes")).EnumerateArray());
+        var deployment = await commander.GetJsonAsync("/api/deployments/deploy-001");
+        Assert.DoesNotContain(deployment.GetProperty("actions").EnumerateArray(), a => a.GetProperty("kind").GetString() is "rollback" or "continue");
+    }
+
+    private static async Task<string> PostWebhookAsync(HttpClient http, string body)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(WebhookPath, content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"webhook → {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+    }
+
+    private static List<string> TaskIds(JsonElement execution) =>
+        [.. execution.GetProperty("taskRunList").EnumerateArray().Select(t => t.GetProperty("taskId").GetString()!)];
+
+    private static JsonElement Outputs(JsonElement execution, string taskId) =>
+        execution.GetProperty("taskRunList").EnumerateArray().Single(t => t.GetProperty("taskId").GetString() == taskId).GetProperty("outputs");
+
     /// <summary>A fresh Windhover server whose flow folder holds the blueprint's flow pointed at <paramref name="commander"/>.</summary>
     private async Task RunWithServerAsync(CommanderHost commander, Func<HttpClient, Task> body)
     {
         var root = Path.Combine(Path.GetTempPath(), "devops-commander-e2e", Guid.NewGuid().ToString("N"));
         var flows = Path.Combine(root, "flows");
         Directory.CreateDirectory(flows);
-        var yaml = File.ReadAllText(Path.Combine(FlowRehearsal.FlowsDirectory, "devops-autonomous-loop.yml"))
-            .Replace("commander_url: http://localhost:3000", $"commander_url: {commander.BaseUrl}", StringComparison.Ordinal);
-        await File.WriteAllTextAsync(Path.Combine(flows, "devops-autonomous-loop.yml"), yaml);
-        var server = ServerCommand.BuildLocal(new ServerOptions { Port = 0, DataPath = Path.Combine(root, "data"), FlowPath = flows });
+        // The flow as written; the commander's address reaches it as envs.commander_url, as the launcher passes it.
+        File.Copy(Path.Combine(FlowRehearsal.FlowsDirectory, "devops-autonomous-loop.yml"), Path.Combine(flows, "devops-autonomous-loop.yml"));
+        var server = ServerCommand.BuildLocal(new ServerOptions { Port = 0, DataPath = Path.Combine(root, "data"), FlowPath = flows },
+            envs: new Dictionary<string, object?> { ["commander_url"] = commander.BaseUrl });
         await server.StartAsync();
         try
         {
@@ -113,11 +209,11 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var root = Path.Combine(Path.GetTempPath(), "devops-commander-e2e", Guid.NewGuid().ToString("N"));
         var flows = Path.Combine(root, "flows");
         Directory.CreateDirectory(flows);
-        var yaml = File.ReadAllText(Path.Combine(FlowRehearsal.FlowsDirectory, "devops-autonomous-loop.yml"))
-            .Replace("commander_url: http://localhost:3000", $"commander_url: {commander.BaseUrl}", StringComparison.Ordinal);
-        await File.WriteAllTextAsync(Path.Combine(flows, "devops-autonomous-loop.yml"), yaml);
+        // The flow as written; the commander's address reaches it as envs.commander_url, as the launcher passes it.
+        File.Copy(Path.Combine(FlowRehearsal.FlowsDirectory, "devops-autonomous-loop.yml"), Path.Combine(flows, "devops-autonomous-loop.yml"));
 
-        var server = ServerCommand.BuildLocal(new ServerOptions { Port = 0, DataPath = Path.Combine(root, "data"), FlowPath = flows });
+        var server = ServerCommand.BuildLocal(new ServerOptions { Port = 0, DataPath = Path.Combine(root, "data"), FlowPath = flows },
+            envs: new Dictionary<string, object?> { ["commander_url"] = commander.BaseUrl });
         await server.StartAsync();
         try
         {
