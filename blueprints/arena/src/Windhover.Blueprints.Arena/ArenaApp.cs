@@ -9,6 +9,7 @@ using Windhover.Blueprints.Arena.Kestra;
 using Windhover.Blueprints.Arena.Model;
 using Windhover.Blueprints.Arena.Storage;
 using Windhover.Blueprints.Arena.Training;
+using Windhover.Client;
 using Windhover.Plugins.Ai;
 
 namespace Windhover.Blueprints.Arena;
@@ -51,9 +52,8 @@ public static class ArenaApp
             sp.GetRequiredService<ArenaStore>(), sp.GetRequiredService<AgentCatalog>(), options.TimeProvider,
             sp.GetRequiredService<ILogger<FineTuneService>>(),
             options.OumiApiUrl is { Length: > 0 } oumi ? new HttpOumiClient(new HttpClient { BaseAddress = new Uri(oumi.TrimEnd('/') + "/") }) : null));
-        services.AddSingleton<IWindhoverApi>(_ => new HttpWindhoverApi(
-            new HttpClient { BaseAddress = new Uri((options.KestraUrl ?? "http://localhost:8080").TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) },
-            options.KestraApiKey));
+        services.AddSingleton(_ => WindhoverClient.Create(new Uri((options.KestraUrl ?? "http://localhost:8080").TrimEnd('/') + "/"),
+            apiToken: options.KestraApiKey, timeout: TimeSpan.FromSeconds(30)));
         services.AddSingleton<KestraFacade>();
         configureServices?.Invoke(services);
 

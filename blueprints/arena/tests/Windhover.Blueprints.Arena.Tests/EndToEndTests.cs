@@ -32,7 +32,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     {
         var flows = Path.Combine(Path.GetTempPath(), "arena-e2e", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(flows);
-        var source = Path.Combine(FlowTestsPath(), "blueprints", "arena", "flows");
+        var source = FlowsFolder();
         foreach (var file in Directory.GetFiles(source, "*.yml"))
         {
             File.Copy(file, Path.Combine(flows, Path.GetFileName(file)));
@@ -60,6 +60,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         var search = JsonNode.Parse(await http.GetStringAsync($"{url}/api/v1/executions/search?size=100"))!;
         return [.. search["results"]!.AsArray().Where(r => r!["state"]!["current"]!.GetValue<string>() == "FAILED").Select(r => r!["id"]!.GetValue<string>())];
     }
+
+    /// <summary>blueprints/arena/flows of the repository the tests run from.</summary>
+    public static string FlowsFolder() => Path.Combine(FlowTestsPath(), "blueprints", "arena", "flows");
 
     private static string FlowTestsPath()
     {

@@ -1,66 +1,76 @@
-using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Windhover.Client;
+using Windhover.Engine.Executor;
+using Windhover.Engine.Runtime;
+using Windhover.Engine.Stores;
+using Windhover.Flows.Expressions;
+using Windhover.Server.Hosting;
 
 namespace Windhover.Blueprints.Arena.Tests;
 
-/// <summary>A stand-in for Windhover's REST API v1 that records the executions the facade creates.</summary>
-public sealed class FakeWindhover : IAsyncDisposable
+/// <summary>
+/// The real Windhover server (in-memory stores, the arena's flows loaded, an API token required) next to the arena
+/// service, whose facade reaches it through Windhover.Client with <c>KESTRA_API_KEY</c>.
+/// </summary>
+public sealed class WindhoverStack : IAsyncDisposable
 {
-    public ConcurrentDictionary<string, (string Namespace, string FlowId, Dictionary<string, string> Inputs, string? Auth)> Executions { get; } = new();
-    private WebApplication _app = null!;
-    public string Url { get; private set; } = "";
+    public const string ApiToken = "secret-key";
 
-    public static async Task<FakeWindhover> StartAsync()
+    private WindhoverStack(WebApplication windhover, string url, ArenaHost arena)
     {
-        var fake = new FakeWindhover();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        app.MapPost("/api/v1/executions/{ns}/{flowId}", async (string ns, string flowId, HttpRequest r) =>
+        Windhover = windhover;
+        Url = url;
+        Arena = arena;
+        Client = WindhoverClient.Create(new Uri(url), apiToken: ApiToken, timeout: TimeSpan.FromSeconds(30));
+    }
+
+    public WebApplication Windhover { get; }
+    public string Url { get; }
+    public ArenaHost Arena { get; }
+
+    /// <summary>Windhover's API, as the test's own client (with the token).</summary>
+    public WindhoverClient Client { get; }
+
+    public static async Task<WindhoverStack> StartAsync(string? arenaApiKey = ApiToken)
+    {
+        var flows = Path.Combine(Path.GetTempPath(), "arena-facade", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(flows);
+        foreach (var file in Directory.GetFiles(EndToEndTests.FlowsFolder(), "*.yml"))
         {
-            var form = r.HasFormContentType ? await r.ReadFormAsync() : FormCollection.Empty;
-            var id = "ex" + fake.Executions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(4, '0');
-            fake.Executions[id] = (ns, flowId, form.ToDictionary(kv => kv.Key, kv => kv.Value.ToString()), r.Headers.Authorization.ToString());
-            return Results.Content(new JsonObject { ["id"] = id, ["namespace"] = ns, ["flowId"] = flowId, ["state"] = new JsonObject { ["current"] = "CREATED" } }.ToJsonString(), "application/json");
-        });
-        app.MapGet("/api/v1/executions/search", (HttpRequest r) =>
-        {
-            var flowId = r.Query["flowId"].ToString();
-            var results = new JsonArray([.. fake.Executions.Where(e => flowId.Length == 0 || e.Value.FlowId == flowId)
-                .Select(e => (JsonNode)new JsonObject { ["id"] = e.Key, ["flowId"] = e.Value.FlowId, ["state"] = new JsonObject { ["current"] = "SUCCESS" } })]);
-            return Results.Content(new JsonObject { ["results"] = results, ["total"] = results.Count, ["size"] = r.Query["size"].ToString() }.ToJsonString(), "application/json");
-        });
-        app.MapGet("/api/v1/executions/{id}", (string id) => fake.Executions.TryGetValue(id, out var e)
-            ? Results.Content(new JsonObject { ["id"] = id, ["flowId"] = e.FlowId, ["state"] = new JsonObject { ["current"] = "SUCCESS" } }.ToJsonString(), "application/json")
-            : Results.Content("""{"message":"Execution not found"}""", "application/json", null, 404));
-        await app.StartAsync();
-        fake._app = app;
-        fake.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return fake;
+            File.Copy(file, Path.Combine(flows, Path.GetFileName(file)));
+        }
+
+        var envs = new Dictionary<string, object?>();
+        var windhover = WindhoverServer.Build(new ServerOptions { Port = 0, FlowPath = flows, DataPath = flows, ApiToken = ApiToken }, services =>
+            services.AddSingleton(sp => new LocalRuntime(sp.GetRequiredService<StoreSet>(), new RuntimeOptions
+            {
+                Expressions = sp.GetRequiredService<ExpressionEngine>(),
+                Executor = new ExecutorOptions { Envs = envs },
+                WorkingDirectoryRoot = Path.Combine(flows, "work"),
+            })), _ => { });
+        await windhover.StartAsync();
+        var url = windhover.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var arena = await ArenaHost.StartAsync(o => o with { KestraUrl = url, KestraApiKey = arenaApiKey });
+        envs["arena_api_url"] = arena.Client.BaseAddress!.ToString().TrimEnd('/');
+        return new WindhoverStack(windhover, url, arena);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        Client.HttpClient.Dispose();
+        await Arena.DisposeAsync();
+        await Windhover.StopAsync();
+        await Windhover.DisposeAsync();
     }
 }
 
 public sealed class KestraFacadeTests
 {
-    private static async Task<(FakeWindhover Fake, ArenaHost Host)> Start()
-    {
-        var fake = await FakeWindhover.StartAsync();
-        var host = await ArenaHost.StartAsync(o => o with { KestraUrl = fake.Url, KestraApiKey = "secret-key" });
-        return (fake, host);
-    }
-
     public static TheoryData<string, string, string, string> SeedTriggers => new()
     {
         { "match", """{"redAgentId":"default-red","blueAgentId":"default-blue","targetAgentId":"default-target","mode":"standard"}""", "match-orchestration",
@@ -79,22 +89,30 @@ public sealed class KestraFacadeTests
     [MemberData(nameof(SeedTriggers))]
     public async Task Seed_trigger_bodies_create_executions_with_flow_inputs(string kind, string body, string flowId, string expectedInputs)
     {
-        var (fake, host) = await Start();
-        await using (fake)
-        await using (host)
-        {
-            var (status, result) = await host.Post($"/api/kestra/trigger/{kind}", body);
-            Assert.True(status == 200, $"{status} {result}");
-            var id = result!["executionId"]!.GetValue<string>();
-            Assert.Equal(flowId, result["flowId"]!.GetValue<string>());
-            var recorded = fake.Executions[id];
-            Assert.Equal(("ai-arena", flowId, "Bearer secret-key"), (recorded.Namespace, recorded.FlowId, recorded.Auth));
-            var expected = expectedInputs.Length == 0 ? [] : expectedInputs.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-            Assert.Equal(expected.OrderBy(kv => kv.Key), recorded.Inputs.OrderBy(kv => kv.Key));
+        await using var stack = await WindhoverStack.StartAsync();
+        var (status, result) = await stack.Arena.Post($"/api/kestra/trigger/{kind}", body);
+        Assert.True(status == 200, $"{status} {result}");
+        var id = result!["executionId"]!.GetValue<string>();
+        Assert.Equal(flowId, result["flowId"]!.GetValue<string>());
+        Assert.Equal(id, result["execution"]!["id"]!.GetValue<string>());
+        var expected = expectedInputs.Length == 0 ? [] : expectedInputs.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        // what the facade sent (its echo) ...
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), result["inputs"]!.AsObject().Select(kv => kv.Key).Order(StringComparer.Ordinal));
 
-            var execution = await host.GetJson($"/api/kestra/executions/{id}");
-            Assert.Equal("SUCCESS", execution["state"]!["current"]!.GetValue<string>());
+        // ... is what Windhover's execution holds, typed by the flow's input declarations
+        var execution = await stack.Client.GetExecutionAsync(id);
+        Assert.NotNull(execution);
+        Assert.Equal(("ai-arena", flowId), (execution.Namespace, execution.FlowId));
+        foreach (var (key, value) in expected)
+        {
+            Assert.True(execution.Inputs!.TryGetPropertyValue(key, out var actual), $"input {key} missing: {execution.Inputs.ToJsonString()}");
+            Assert.Equal(value, actual is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : actual!.ToJsonString());
         }
+
+        var viaFacade = await stack.Arena.GetJson($"/api/kestra/executions/{id}");
+        Assert.Equal(id, viaFacade["id"]!.GetValue<string>());
+        Assert.Equal(flowId, viaFacade["flowId"]!.GetValue<string>());
+        Assert.NotNull(viaFacade["state"]!["current"]);
     }
 
     [Theory]
@@ -113,35 +131,39 @@ public sealed class KestraFacadeTests
     [InlineData("batch-evaluation", """{"agentCombinations":[{"redAgentId":"default-red","blueAgentId":"default-blue","targetAgentId":"default-target"}],"matchesPerCombination":0}""", "matchesPerCombination")]
     public async Task Invalid_trigger_bodies_get_400_naming_the_field(string kind, string body, string field)
     {
-        var (fake, host) = await Start();
-        await using (fake)
-        await using (host)
-        {
-            var (status, error) = await host.Post($"/api/kestra/trigger/{kind}", body);
-            Assert.Equal(400, status);
-            Assert.Equal(field, error!["field"]!.GetValue<string>());
-            Assert.Empty(fake.Executions);
-        }
+        await using var stack = await WindhoverStack.StartAsync();
+        var (status, error) = await stack.Arena.Post($"/api/kestra/trigger/{kind}", body);
+        Assert.Equal(400, status);
+        Assert.Equal(field, error!["field"]!.GetValue<string>());
+        Assert.Equal(0, (await stack.Client.SearchExecutionsAsync("ai-arena")).Total);
     }
 
     [Fact]
     public async Task Webhook_list_and_unknown_ids()
     {
-        var (fake, host) = await Start();
-        await using (fake)
-        await using (host)
-        {
-            var (status, result) = await host.Post("/api/kestra/webhook/dataset-generation", new { min_severity = 7.5, export_format = "jsonl" });
-            Assert.Equal(200, status);
-            var recorded = fake.Executions[result!["executionId"]!.GetValue<string>()];
-            Assert.Equal(("dataset-generation", "7.5", "jsonl"), (recorded.FlowId, recorded.Inputs["min_severity"], recorded.Inputs["export_format"]));
-            Assert.Equal("flowId", (await host.Post("/api/kestra/webhook/nope", new { })).Body!["field"]!.GetValue<string>());
+        await using var stack = await WindhoverStack.StartAsync();
+        var (status, result) = await stack.Arena.Post("/api/kestra/webhook/dataset-generation", new { min_severity = 7.5, export_format = "jsonl" });
+        Assert.True(status == 200, $"{status} {result}");
+        var execution = await stack.Client.GetExecutionAsync(result!["executionId"]!.GetValue<string>());
+        Assert.Equal(("dataset-generation", "7.5", "jsonl"), (execution!.FlowId, execution.Inputs!["min_severity"]!.ToJsonString(), execution.Inputs["export_format"]!.GetValue<string>()));
+        Assert.Equal("flowId", (await stack.Arena.Post("/api/kestra/webhook/nope", new { })).Body!["field"]!.GetValue<string>());
 
-            var list = await host.GetJson("/api/kestra/executions?namespace=ai-arena&flowId=dataset-generation&limit=100");
-            Assert.Equal(1, list["total"]!.GetValue<int>());
-            Assert.Equal("100", list["size"]!.GetValue<string>());
-            Assert.Equal(404, (int)(await host.Client.GetAsync("/api/kestra/executions/missing")).StatusCode);
-        }
+        var list = await stack.Arena.GetJson("/api/kestra/executions?namespace=ai-arena&flowId=dataset-generation&limit=100");
+        Assert.Equal(1, list["total"]!.GetValue<int>());
+        Assert.Equal(execution.Id, list["results"]![0]!["id"]!.GetValue<string>());
+        Assert.Equal(0, (await stack.Arena.GetJson("/api/kestra/executions?namespace=ai-arena&flowId=batch-evaluation")) ["total"]!.GetValue<int>());
+        var missing = await stack.Arena.Client.GetAsync("/api/kestra/executions/missing");
+        Assert.Equal(404, (int)missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_the_API_key_Windhover_s_401_reaches_the_caller()
+    {
+        await using var stack = await WindhoverStack.StartAsync(arenaApiKey: null);
+        var (status, error) = await stack.Arena.Post("/api/kestra/trigger/scheduled", "{}");
+        Assert.Equal(401, status);
+        Assert.StartsWith("Windhover answered 401", error!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, (await stack.Client.SearchExecutionsAsync("ai-arena")).Total);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using Windhover.Blueprints.Arena.Kestra;
 using Windhover.Blueprints.Arena.Model;
 using Windhover.Blueprints.Arena.Storage;
 using Windhover.Blueprints.Arena.Training;
+using Windhover.Client;
 
 namespace Windhover.Blueprints.Arena.Api;
 
@@ -31,7 +32,18 @@ public sealed class ErrorMiddleware(RequestDelegate next)
         }
         catch (WindhoverApiException e) when (!context.Response.HasStarted)
         {
-            await Write(context, e.StatusCode, new JsonObject { ["message"] = e.Message });
+            // Windhover's own errors pass through with their status; a server error of Windhover is a bad gateway here.
+            var status = e.StatusCode >= 500 ? 502 : e.StatusCode;
+            await Write(context, status, new JsonObject { ["message"] = $"Windhover answered {e.StatusCode}: {e.ApiMessage}" });
+        }
+        catch (HttpRequestException e) when (!context.Response.HasStarted)
+        {
+            var url = context.RequestServices.GetService(typeof(WindhoverClient)) is WindhoverClient client ? client.HttpClient.BaseAddress?.ToString() : null;
+            await Write(context, 502, new JsonObject { ["message"] = $"Windhover at {url} is not reachable: {e.Message}" });
+        }
+        catch (TaskCanceledException e) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            await Write(context, 504, new JsonObject { ["message"] = $"Windhover did not answer in time: {e.Message}" });
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)
         {
@@ -859,14 +871,19 @@ public static class ArenaEndpoints
             Json(await facade.TriggerAsync(kind, await ReadBody(r), r.HttpContext.RequestAborted)));
         kestra.MapPost("/webhook/{flowId}", async (string flowId, HttpRequest r, KestraFacade facade) =>
             Json(await facade.WebhookAsync(flowId, await ReadBody(r), r.HttpContext.RequestAborted)));
-        kestra.MapGet("/executions/{id}", async (string id, IWindhoverApi api, CancellationToken ct) =>
-            await api.GetExecutionAsync(id, ct) is { } e ? Json(e) : NotFound("execution", id));
-        kestra.MapGet("/executions", async (HttpRequest r, IWindhoverApi api, ArenaOptions options, CancellationToken ct) =>
+        kestra.MapGet("/executions/{id}", async (string id, WindhoverClient windhover, CancellationToken ct) =>
+            await windhover.GetExecutionAsync(id, ct) is { } e ? Json(KestraFacade.ToJson(e)) : NotFound("execution", id));
+        kestra.MapGet("/executions", async (HttpRequest r, WindhoverClient windhover, ArenaOptions options, CancellationToken ct) =>
         {
             var ns = r.Query["namespace"].ToString();
             var flowId = r.Query["flowId"].ToString();
             var limit = Int(r, "limit", 100, 1, 1000);
-            return Json(await api.SearchExecutionsAsync(ns.Length == 0 ? options.FlowNamespace : ns, flowId.Length == 0 ? null : flowId, limit, ct));
+            var page = await windhover.SearchExecutionsAsync(ns.Length == 0 ? options.FlowNamespace : ns, flowId.Length == 0 ? null : flowId, size: limit, cancellationToken: ct);
+            return Json(new JsonObject
+            {
+                ["results"] = new JsonArray([.. page.Results.Select(KestraFacade.ToJson)]),
+                ["total"] = page.Total,
+            });
         });
         kestra.MapGet("/flows", () => Json(new JsonObject
         {

@@ -1,17 +1,20 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cronos;
 using Windhover.Blueprints.Arena.Engine;
 using Windhover.Blueprints.Arena.Model;
 using Windhover.Blueprints.Arena.Storage;
+using Windhover.Client;
 
 namespace Windhover.Blueprints.Arena.Kestra;
 
 /// <summary>
 /// The seed's <c>/api/kestra/*</c> backend: each trigger body is checked (400 naming the field) and turned into the inputs
-/// of the matching flow in the arena namespace, then an execution is created through <see cref="IWindhoverApi"/>.
+/// of the matching flow in the arena namespace, then an execution is created through Windhover.Client (Kestra's multipart
+/// <c>POST /api/v1/executions/{namespace}/{flowId}</c>, one form field per input; arrays and objects as JSON text).
 /// </summary>
-public sealed class KestraFacade(IWindhoverApi api, ArenaStore store, ArenaOptions options)
+public sealed class KestraFacade(WindhoverClient windhover, ArenaStore store, ArenaOptions options)
 {
     public static readonly IReadOnlyDictionary<string, string> TriggerFlows = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -63,19 +66,27 @@ public sealed class KestraFacade(IWindhoverApi api, ArenaStore store, ArenaOptio
 
     private async Task<JsonObject> StartAsync(string flowId, Dictionary<string, JsonNode?> inputs, CancellationToken cancellationToken)
     {
-        var execution = await api.CreateExecutionAsync(options.FlowNamespace, flowId, inputs, cancellationToken).ConfigureAwait(false);
-        var id = execution["id"]?.ToString();
+        var form = inputs.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => FormValue(kv.Value!), StringComparer.Ordinal);
+        var execution = await windhover.CreateExecutionAsync(options.FlowNamespace, flowId, form, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new JsonObject
         {
             ["success"] = true,
-            ["executionId"] = id,
+            ["executionId"] = execution.Id,
             ["namespace"] = options.FlowNamespace,
             ["flowId"] = flowId,
-            ["state"] = execution["state"]?["current"]?.ToString(),
+            ["state"] = execution.State.Current,
             ["inputs"] = new JsonObject(inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
-            ["execution"] = execution,
+            ["execution"] = ToJson(execution),
         };
     }
+
+    /// <summary>An execution as Kestra's JSON (the client's model written back with the API's naming).</summary>
+    public static JsonNode ToJson(ExecutionInfo execution) => JsonSerializer.SerializeToNode(execution, WindhoverClient.SerializerOptions)!;
+
+    /// <summary>A form field: strings as they are, numbers and booleans as JSON literals, arrays and objects as JSON text.</summary>
+    private static string FormValue(JsonNode value) => value is JsonValue v && v.GetValueKind() == JsonValueKind.String
+        ? v.GetValue<string>()
+        : Convert.ToString(value.ToJsonString(), CultureInfo.InvariantCulture);
 
     private static ArenaValidationException Missing(string field) => new(field, $"{field} is required");
 
