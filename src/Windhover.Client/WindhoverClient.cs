@@ -24,18 +24,31 @@ public sealed class WindhoverClient
         _prefix = tenant is null ? "api/v1" : "api/v1/" + Uri.EscapeDataString(tenant);
     }
 
-    public static WindhoverClient Create(Uri server, string? user = null, string? password = null, string? tenant = null)
+    /// <summary>A client of the server at <paramref name="server"/> with its own <see cref="System.Net.Http.HttpClient"/>.</summary>
+    /// <param name="user">Basic auth user (with <paramref name="password"/>).</param>
+    /// <param name="apiToken">Sent as <c>Authorization: Bearer</c> (the server's API token, or a Kestra API key); used when no user is given.</param>
+    /// <param name="timeout">Per request; default 5 minutes.</param>
+    public static WindhoverClient Create(Uri server, string? user = null, string? password = null, string? tenant = null, string? apiToken = null, TimeSpan? timeout = null)
     {
-        var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(5) };
+        ArgumentNullException.ThrowIfNull(server);
+        var root = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
+        var http = new HttpClient { BaseAddress = root, Timeout = timeout ?? TimeSpan.FromMinutes(5) };
         if (user is not null)
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + (password ?? ""))));
+        }
+        else if (!string.IsNullOrEmpty(apiToken))
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiToken);
         }
 
         return new WindhoverClient(http, tenant);
     }
 
     public HttpClient HttpClient => _http;
+
+    /// <summary>The JSON settings the client reads the API with (web naming); serialises its models back to the API's JSON.</summary>
+    public static JsonSerializerOptions SerializerOptions => ClientJsonContext.Default.Options;
 
     // ------------------------------------------------------------------ flows
 

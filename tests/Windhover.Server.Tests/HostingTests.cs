@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Windhover.Client;
 using Windhover.Server.Hosting;
 
 namespace Windhover.Server.Tests;
@@ -65,6 +66,29 @@ public sealed class HostingTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await server.Http.GetAsync("api/v1/flows/search")).StatusCode);
         server.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
         Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("api/v1/flows/search")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Client_sends_the_api_token_as_bearer_and_writes_executions_back_as_the_api_s_json()
+    {
+        await using var server = await ServerHarness.StartAsync(new ServerOptions { ApiToken = "s3cret" }, realRuntime: true);
+        var anonymous = WindhoverClient.Create(server.Address);
+        var refused = await Assert.ThrowsAsync<WindhoverApiException>(() => anonymous.SearchFlowsAsync());
+        Assert.Equal(401, refused.StatusCode);
+
+        // A server address without a trailing slash still resolves api/v1 under it.
+        var client = WindhoverClient.Create(new Uri(server.Address.AbsoluteUri.TrimEnd('/')), apiToken: "s3cret", timeout: TimeSpan.FromSeconds(20));
+        await client.CreateFlowAsync(FlowsApiTests.Hello);
+        var started = await client.CreateExecutionAsync("company.team", "hello");
+        var done = await client.WaitForTerminalAsync(started.Id, TimeSpan.FromSeconds(20));
+        Assert.Equal("SUCCESS", done.State.Current);
+
+        var json = System.Text.Json.JsonSerializer.SerializeToNode(done, WindhoverClient.SerializerOptions)!;
+        Assert.Equal(done.Id, json["id"]!.GetValue<string>());
+        Assert.Equal("hello", json["flowId"]!.GetValue<string>());
+        Assert.Equal("SUCCESS", json["state"]!["current"]!.GetValue<string>());
+        Assert.Null(json["IsTerminal"]);
+        Assert.Null(json["isTerminal"]);
     }
 
     [Fact]
