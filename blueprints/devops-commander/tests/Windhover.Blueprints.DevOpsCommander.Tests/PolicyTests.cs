@@ -37,6 +37,24 @@ public sealed class PolicyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Recorded_outcomes_train_the_policy_but_never_move_the_held_out_set()
+    {
+        await using var host = await CommanderHost.StartAsync(o => o.SyntheticCorpusSize = 600);
+        var before = await host.GetJsonAsync("/api/policy");
+        var analysis = (await host.PostJsonAsync("/api/analysis", new { deployment_id = "deploy-001" })).Body;
+        var outcome = new { execution_id = "exec-1", deployment_id = "deploy-001", decision = "ROLLBACK", confidence = 0.9, status = "CRITICAL", reasoning = "r", decided_by = "threshold-analyser", analysis = analysis.GetRawText() };
+        Assert.Equal(201, (await host.PostJsonAsync("/api/outcomes", outcome)).Status);
+
+        var after = await host.GetJsonAsync("/api/policy");
+        Assert.Equal(0, before.GetProperty("real_count").GetInt32());
+        Assert.Equal(1, after.GetProperty("real_count").GetInt32());
+        Assert.Equal(before.GetProperty("train_count").GetInt32() + 1, after.GetProperty("train_count").GetInt32());
+        Assert.Equal(120, after.GetProperty("held_out_count").GetInt32());
+        Assert.Equal(before.GetProperty("held_out").GetProperty("oracle_mean_reward").GetDouble(), after.GetProperty("held_out").GetProperty("oracle_mean_reward").GetDouble());
+        Assert.NotEqual(before.GetProperty("weights").GetRawText(), after.GetProperty("weights").GetRawText());
+    }
+
+    [Fact]
     public void Rewards_are_the_seed_s()
     {
         Assert.Equal(100, Rewards.For("ROLLBACK", unhealthy: true));

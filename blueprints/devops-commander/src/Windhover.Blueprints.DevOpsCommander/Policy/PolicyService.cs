@@ -29,7 +29,8 @@ public sealed record PolicyReport
 
 /// <summary>
 /// Trains the learned policy on the synthetic corpus plus every recorded outcome whose real state is known (each real record
-/// weighs 5 synthetic ones), split 80 / 20 into training and held-out sets by a seeded shuffle. Retrains when the set of
+/// weighs 5 synthetic ones). The synthetic corpus is split 80 / 20 into training and held-out sets by a seeded shuffle; the
+/// recorded outcomes only ever train. Retrains when the set of
 /// verified outcomes changes.
 /// </summary>
 public sealed class PolicyService(CommanderStore store, DevOpsCommanderOptions options, TimeProvider time)
@@ -71,18 +72,14 @@ public sealed class PolicyService(CommanderStore store, DevOpsCommanderOptions o
             .Select(o => new LabelledDeployment(o.Analysis!, o.ActualOutcome == "unhealthy", "recorded", o.ExecutionId))
             .ToList();
 
-        var all = synthetic.Concat(real).ToList();
-        var order = Enumerable.Range(0, all.Count).ToArray();
+        // The held-out set is drawn from the synthetic corpus alone, by a seeded shuffle, so it stays the same set however
+        // many outcomes are recorded and the accuracy figures stay comparable over time. Recorded outcomes always train
+        // the policy (there are few of them) and are evaluated on their own (RealRecords).
+        var order = Enumerable.Range(0, synthetic.Count).ToArray();
         new Random(seed + 1).Shuffle(order);
-        var heldOutCount = all.Count / 5;
-        var heldOut = order.Take(heldOutCount).Select(i => all[i]).ToList();
-        var train = order.Skip(heldOutCount).Select(i => all[i]).ToList();
-
-        // Real records always train the policy (there are few of them); when one lands in held-out it is evaluated there too.
-        foreach (var r in real.Where(r => !train.Contains(r)))
-        {
-            train.Add(r);
-        }
+        var heldOutCount = synthetic.Count / 5;
+        var heldOut = order.Take(heldOutCount).Select(i => synthetic[i]).ToList();
+        var train = order.Skip(heldOutCount).Select(i => synthetic[i]).Concat(real).ToList();
 
         var policy = LogisticPolicy.Train(
             train.Select(t => Features.From(t.Summary)).ToList(),
