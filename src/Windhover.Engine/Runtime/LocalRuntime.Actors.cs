@@ -203,6 +203,12 @@ public sealed partial class LocalRuntime
         }
 
         var changes = ExecutionChanges.Between(before, execution).WithTimers(added, removeTimers);
+        if (_options.MaxExecutionSize is { } maxSize && !changes.IsEmpty && TooLarge(before, execution, maxSize, work) is { } failed)
+        {
+            execution = failed;
+            changes = ExecutionChanges.Between(before, execution).WithTimers([], removeTimers);
+        }
+
         if (!changes.IsEmpty)
         {
             // Durable first: nothing of this step leaves the actor before the commit.
@@ -232,6 +238,33 @@ public sealed partial class LocalRuntime
                 OnTerminal(flow, execution);
             }
         }
+    }
+
+    /// <summary>
+    /// Kestra's queue message protection: when the step's execution serializes beyond <paramref name="maxSize"/> bytes,
+    /// the step is dropped and the execution as it was before fails (its unfinished task runs FAILED, an error log).
+    /// The work of the dropped step is replaced by kills of the task runs still in the workers.
+    /// </summary>
+    private Execution? TooLarge(Execution before, Execution execution, long maxSize, List<WorkItem> work)
+    {
+        var size = System.Text.Encoding.UTF8.GetByteCount(Windhover.Engine.Serialization.KestraJson.Serialize(execution));
+        if (size <= maxSize)
+        {
+            return null;
+        }
+
+        var now = Time.GetUtcNow();
+        var message = $"Execution is too large: {size} bytes exceed the configured limit of {maxSize} bytes";
+        var failed = before;
+        work.Clear();
+        foreach (var taskRun in before.TaskRunList.Where(t => !t.State.Current.IsTerminal()))
+        {
+            failed = failed.WithTaskRun(taskRun.WithState(State.Failed, now));
+            work.Add(new KillTaskRun(taskRun.Id));
+        }
+
+        work.Add(new EmitLog(ExecutorLogLevel.Error, message, now));
+        return failed.WithState(State.Failed, now);
     }
 
     private async Task<Execution> ApplyAsync(ExecutionActor actor, Flow flow, Execution execution, Envelope envelope, List<WorkItem> work, List<string> removeTimers)
@@ -300,7 +333,7 @@ public sealed partial class LocalRuntime
         }
 
         List<EmitLog>? logs = null;
-        string[]? secrets = null;
+        (IReadOnlyDictionary<string, object?>? Inputs, IReadOnlyList<string> Values)? secrets = null;
         foreach (var item in work)
         {
             switch (item)
@@ -308,8 +341,8 @@ public sealed partial class LocalRuntime
                 case RunTask run when execution.FindTaskRun(run.TaskRun.Id)?.State.Current.IsTerminal() == true:
                     break; // killed in the same batch (Exit, kill): never start it
                 case RunTask run:
-                    secrets ??= SecretsOf(flow, execution);
-                    _workers!.Enqueue(new WorkerJob(run, secrets));
+                    secrets ??= FlowInputs.DecryptSecrets(flow.Inputs, execution.Inputs, _encryption);
+                    _workers!.Enqueue(new WorkerJob(WithInputs(run, secrets.Value.Inputs, execution.Inputs), secrets.Value.Values));
                     break;
                 case SetTimer timer:
                     _timers.Add(StoredTimer.From(timer.Timer));
@@ -587,29 +620,16 @@ public sealed partial class LocalRuntime
 
     // ================================================================ misc
 
-    private static string[] SecretsOf(Flow flow, Execution execution)
+    /// <summary>The run with the task-visible inputs (SECRET inputs decrypted) when they differ from the stored ones.</summary>
+    private static RunTask WithInputs(RunTask run, IReadOnlyDictionary<string, object?>? inputs, IReadOnlyDictionary<string, object?>? stored)
     {
-        if (execution.Inputs is null || !flow.Inputs.Any(FlowInputs.IsSecret))
+        if (ReferenceEquals(inputs, stored) || !run.Variables.ContainsKey("inputs"))
         {
-            return [];
+            return run;
         }
 
-        var secrets = new List<string>();
-        foreach (var input in flow.Inputs.Where(FlowInputs.IsSecret))
-        {
-            object? value = execution.Inputs;
-            foreach (var part in input.Id.Split('.'))
-            {
-                value = value is IReadOnlyDictionary<string, object?> map ? map.GetValueOrDefault(part) : null;
-            }
-
-            if (value is string { Length: > 0 } text)
-            {
-                secrets.Add(text);
-            }
-        }
-
-        return [.. secrets];
+        var variables = new Dictionary<string, object?>(run.Variables, StringComparer.Ordinal) { ["inputs"] = inputs };
+        return run with { Variables = variables };
     }
 
     private static void TryDeleteDirectory(string path)

@@ -29,6 +29,7 @@ public sealed partial class LocalRuntime : IAsyncDisposable
     private readonly StoreSet _stores;
     private readonly RuntimeOptions _options;
     private readonly ExecutorEngine _executor;
+    private readonly SecretEncryption? _encryption;
     private readonly ConcurrentDictionary<string, ExecutionActor> _actors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<TaskCompletionSource<Execution>>> _waiters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _flowLocks = new(StringComparer.Ordinal);
@@ -48,6 +49,7 @@ public sealed partial class LocalRuntime : IAsyncDisposable
             new RuntimeExpressionHost(RuntimeExpressionHost.NamespaceOf(variables) ?? "", _stores.Kv, _stores.Files, _options.Secrets,
                 logs: _stores.Logs, executionId: RuntimeExpressionHost.ExecutionIdOf(variables)));
         _executor = new ExecutorEngine(Renderer, _options.Executor);
+        _encryption = _options.EncryptionKey is { Length: > 0 } key ? new SecretEncryption(key) : null;
         _timers = new TimerQueue(Time, OnTimerDue);
         Services = new RunContextServices
         {
@@ -117,7 +119,7 @@ public sealed partial class LocalRuntime : IAsyncDisposable
 
         var now = Time.GetUtcNow();
         var inputs = await FlowInputs.ReadAsync(flow.Inputs, request.Inputs, flow.Namespace, flow.Id, id,
-            new InputContext { Files = _stores.Files, Expressions = Expressions, Variables = BaseVariables(flow, id, now) }, cancellationToken).ConfigureAwait(false);
+            new InputContext { Files = _stores.Files, Expressions = Expressions, Variables = BaseVariables(flow, id, now), Encryption = _encryption }, cancellationToken).ConfigureAwait(false);
 
         var labels = new List<ExecutionLabel>();
         foreach (var label in flow.Labels.Select(l => new ExecutionLabel(l.Key, l.Value)).Concat(request.Labels))
@@ -133,7 +135,7 @@ public sealed partial class LocalRuntime : IAsyncDisposable
 
         var execution = Execution.Create(id, flow.Namespace, flow.Id, record.Revision, now, inputs.Count == 0 && flow.Inputs.IsEmpty ? null : inputs, labels, request.Trigger)
             with { ParentId = request.ParentId, ScheduleDate = request.ScheduleDate };
-        return await AdmitAsync(flow, execution, cancellationToken).ConfigureAwait(false);
+        return await AdmitAsync(flow, execution, cancellationToken, request.ReturnCreated).ConfigureAwait(false);
     }
 
     /// <summary>Completes when the execution is terminal (immediately if it already is).</summary>
@@ -293,12 +295,13 @@ public sealed partial class LocalRuntime : IAsyncDisposable
 
     // ================================================================ admission and concurrency
 
-    private async Task<Execution> AdmitAsync(Flow flow, Execution execution, CancellationToken cancellationToken)
+    private async Task<Execution> AdmitAsync(Flow flow, Execution execution, CancellationToken cancellationToken, bool returnCreated = false)
     {
         if (flow.Concurrency is not { } concurrency)
         {
             await SaveNewAsync(execution, cancellationToken).ConfigureAwait(false);
-            return await PostAsync(execution.Id, new Envelope(new ExecutionCreated(Time.GetUtcNow())), flow, execution).ConfigureAwait(false);
+            var started = PostAsync(execution.Id, new Envelope(new ExecutionCreated(Time.GetUtcNow())), flow, execution);
+            return returnCreated ? execution : await started.ConfigureAwait(false);
         }
 
         var gate = FlowLock(flow);
@@ -331,7 +334,8 @@ public sealed partial class LocalRuntime : IAsyncDisposable
             }
 
             await SaveNewAsync(execution, cancellationToken).ConfigureAwait(false);
-            return await PostAsync(execution.Id, new Envelope(new ExecutionCreated(Time.GetUtcNow())), flow, execution).ConfigureAwait(false);
+            var admitted = PostAsync(execution.Id, new Envelope(new ExecutionCreated(Time.GetUtcNow())), flow, execution);
+            return returnCreated ? execution : await admitted.ConfigureAwait(false);
         }
         finally
         {

@@ -28,6 +28,7 @@ public sealed class RuntimeExecutionService(LocalRuntime runtime) : IExecutionSe
             Labels = request.Labels,
             Trigger = request.Trigger,
             ScheduleDate = request.ScheduleDate,
+            ReturnCreated = true,
         }, cancellationToken);
     });
 
