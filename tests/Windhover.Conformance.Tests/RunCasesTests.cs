@@ -38,6 +38,16 @@ public sealed partial class RunCasesTests(ITestOutputHelper output)
         AssertPassRate(configured + withoutKey);
     }
 
+    /// <summary>The <c>needs-interaction</c> cases (API operations on running executions: restart, replay, resume, kill, state changes, webhooks, triggers...).</summary>
+    [Fact]
+    public async Task Needs_interaction_cases_pass_through_the_REST_API()
+    {
+        var result = await RunCorpusAsync(
+            new ServerOptions { EncryptionKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), MaxExecutionSize = 1_048_576 },
+            "--only", "kind=needs-interaction");
+        AssertPassRate(result);
+    }
+
     private sealed record CorpusResult(int Passed, int Failed, IReadOnlyList<string> Failures)
     {
         public static CorpusResult operator +(CorpusResult a, CorpusResult b) => new(a.Passed + b.Passed, a.Failed + b.Failed, [.. a.Failures, .. b.Failures]);

@@ -20,6 +20,10 @@ public sealed partial class LocalRuntime
         public string? ChildId { get; init; }
         public ChildExecutionSummary? Child { get; init; }
         public bool Recover { get; init; }
+
+        /// <summary>Answer with the execution as <see cref="Mutate"/> prepared it (Kestra's API answers restart, replay and markAs so), not after the step.</summary>
+        public bool AnswerPrepared { get; init; }
+        public Execution? Prepared { get; set; }
     }
 
     /// <summary>
@@ -35,7 +39,6 @@ public sealed partial class LocalRuntime
         public bool Closed { get; set; }
         public Execution? Current { get; set; }
         public Flow? Flow { get; set; }
-        public State? ExitState { get; set; }
 
         public async Task IdleAsync()
         {
@@ -184,9 +187,10 @@ public sealed partial class LocalRuntime
             }
         }
 
-        if (actor.ExitState is { } exit && execution.State.Current.IsTerminal() && execution.State.Current != exit)
+        if (execution.Metadata?.ExitState is { } exit && execution.State.Current.IsTerminal())
         {
-            execution = execution.WithState(exit, Time.GetUtcNow());
+            execution = (execution.State.Current == exit ? execution : execution.WithState(exit, Time.GetUtcNow()))
+                with { Metadata = execution.Metadata with { ExitState = null } };
         }
 
         var added = new List<StoredTimer>();
@@ -209,6 +213,17 @@ public sealed partial class LocalRuntime
             changes = ExecutionChanges.Between(before, execution).WithTimers([], removeTimers);
         }
 
+        // Children first: a child execution started by this step is stored (CREATED, not started) before the step is
+        // durable, so a crash in between leaves a child that recovery starts, never a parent waiting for a lost child.
+        HashSet<string>? childrenToStart = null;
+        foreach (var item in work)
+        {
+            if (item is StartChild start && await PrepareChildAsync(execution.Id, start).ConfigureAwait(false) is { State.Current: State.Created } child)
+            {
+                (childrenToStart ??= new HashSet<string>(StringComparer.Ordinal)).Add(child.Id);
+            }
+        }
+
         if (!changes.IsEmpty)
         {
             // Durable first: nothing of this step leaves the actor before the commit.
@@ -216,7 +231,7 @@ public sealed partial class LocalRuntime
         }
 
         actor.Current = execution;
-        await DispatchAsync(flow, execution, work).ConfigureAwait(false);
+        await DispatchAsync(flow, execution, work, childrenToStart).ConfigureAwait(false);
         foreach (var envelope in batch)
         {
             if (failures.TryGetValue(envelope, out var failure))
@@ -225,7 +240,7 @@ public sealed partial class LocalRuntime
             }
             else
             {
-                envelope.Done.TrySetResult(execution);
+                envelope.Done.TrySetResult(envelope.Prepared ?? execution);
             }
         }
 
@@ -234,7 +249,6 @@ public sealed partial class LocalRuntime
             Publish(execution);
             if (execution.State.Current.IsTerminal() && !before.State.Current.IsTerminal())
             {
-                actor.ExitState = null;
                 OnTerminal(flow, execution);
             }
         }
@@ -284,6 +298,11 @@ public sealed partial class LocalRuntime
         if (envelope.Mutate is { } mutate)
         {
             var (mutated, next) = mutate(flow, execution);
+            if (envelope.AnswerPrepared)
+            {
+                envelope.Prepared = mutated;
+            }
+
             return next is null ? mutated : Step(mutated, next);
         }
 
@@ -306,7 +325,7 @@ public sealed partial class LocalRuntime
                 execution = Step(execution, result);
                 if (outcome.ExitExecution is { } exit && !execution.State.Current.IsTerminal())
                 {
-                    actor.ExitState = exit;
+                    execution = execution with { Metadata = (execution.Metadata ?? new ExecutionMetadata()) with { ExitState = exit } };
                     execution = Step(execution, new KillExecution(result.Now));
                 }
                 else if (outcome.ExitExecution is { } finalState && execution.State.Current != finalState)
@@ -325,7 +344,7 @@ public sealed partial class LocalRuntime
         }
     }
 
-    private async Task DispatchAsync(Flow flow, Execution execution, List<WorkItem> work)
+    private async Task DispatchAsync(Flow flow, Execution execution, List<WorkItem> work, HashSet<string>? childrenToStart = null)
     {
         if (work.Count == 0)
         {
@@ -350,8 +369,8 @@ public sealed partial class LocalRuntime
                 case RetryExecution retry:
                     _timers.Add(StoredTimer.RetryExecution(retry.ExecutionId, retry.DueAt));
                     break;
-                case StartChild child:
-                    _ = Task.Run(() => StartChildAsync(execution.Id, child));
+                case StartChild child when childrenToStart?.Contains(child.Request.ExecutionId) == true:
+                    Post(child.Request.ExecutionId, new Envelope(new ExecutionCreated(Time.GetUtcNow())));
                     break;
                 case KillTaskRun kill:
                     _workers!.Kill(kill.TaskRunId);
@@ -393,7 +412,12 @@ public sealed partial class LocalRuntime
         }
     }
 
-    private async Task StartChildAsync(string parentId, StartChild child)
+    /// <summary>
+    /// Stores the child execution of <paramref name="child"/> without starting it and returns it; null when it already
+    /// existed (recovery, duplicate work: an ended one is reported to the parent again) or could not be created (the
+    /// parent gets <see cref="ChildStartFailed"/> in its next step).
+    /// </summary>
+    private async Task<Execution?> PrepareChildAsync(string parentId, StartChild child)
     {
         var request = child.Request;
         try
@@ -409,10 +433,10 @@ public sealed partial class LocalRuntime
                     }
                 }
 
-                return; // already created (recovery, duplicate work): the child reports when it ends
+                return null; // already created (recovery, duplicate work): the child reports when it ends
             }
 
-            var created = await CreateExecutionAsync(new ExecutionRequest
+            return await CreateExecutionAsync(new ExecutionRequest
             {
                 Namespace = request.Namespace,
                 FlowId = request.FlowId,
@@ -423,6 +447,7 @@ public sealed partial class LocalRuntime
                 ExecutionId = request.ExecutionId,
                 ParentId = request.ParentExecutionId,
                 ScheduleDate = request.ScheduleDate,
+                DeferStart = true,
             }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InputValidationException or FlowNotFoundException or InvalidOperationException)
@@ -434,6 +459,8 @@ public sealed partial class LocalRuntime
             ReportBackgroundError(e);
             Post(parentId, new Envelope(new ChildStartFailed(child.TaskRun.Id, e.Message, Time.GetUtcNow())));
         }
+
+        return null;
     }
 
     /// <summary>Uploads the files of a WorkingDirectory matching its <c>outputFiles</c> globs and reports their URIs.</summary>

@@ -59,10 +59,15 @@ public sealed record ExecutionRequest
     /// Return the execution as created (CREATED, as Kestra's API answers a creation) instead of after its first step.
     /// </summary>
     public bool ReturnCreated { get; init; }
+
+    /// <summary>Store the execution (CREATED, or as the concurrency limit decides) without starting it: the caller posts the start.</summary>
+    internal bool DeferStart { get; init; }
 }
 
 public sealed class FlowNotFoundException(string @namespace, string flowId, int? revision)
     : Exception(revision is null ? $"Unable to find flow '{@namespace}.{flowId}'" : $"Unable to find flow '{@namespace}.{flowId}' revision {revision}");
+
+public sealed class TaskRunNotFoundException(string executionId, string taskRunId) : Exception($"Task run '{taskRunId}' not found in execution '{executionId}'");
 
 public sealed class ExecutionNotFoundException(string executionId) : Exception($"Execution '{executionId}' not found")
 {
