@@ -168,7 +168,7 @@ public sealed class ResumeTask : IRunnableTask
             throw new TaskFailedException(e.Message);
         }
 
-        context.Info($"Resumed execution {executionId}");
+        context.Logger.Info($"Resumed execution {executionId}");
         return TaskOutcome.Success();
     }
 }
