@@ -29,6 +29,8 @@ public sealed record InputContext
     public IReadOnlyDictionary<string, object?>? Variables { get; init; }
     /// <summary>Encrypts SECRET inputs (Kestra's <c>kestra.encryption.secret-key</c>); without it a SECRET input is refused.</summary>
     public SecretEncryption? Encryption { get; init; }
+    /// <summary>A missing required input is null instead of an error (Flow trigger executions: Kestra does not validate their inputs).</summary>
+    public bool MissingRequiredAllowed { get; init; }
 }
 
 /// <summary>
@@ -69,7 +71,7 @@ public static class FlowInputs
             // A declared default of '' is a value (Kestra serialises it), not a missing input.
             if (IsEmpty(value) && !(fromDefaults && value is string))
             {
-                if (input.Required)
+                if (input.Required && !context.MissingRequiredAllowed)
                 {
                     errors.Add(new InputError(input.Id, $"Invalid input for `{input.Id}`, missing required input, but received `null`"));
                 }

@@ -246,6 +246,11 @@ public sealed partial class LocalRuntime
 
         if (!ReferenceEquals(before, execution))
         {
+            if (before.State.Current != execution.State.Current && !execution.State.Current.IsTerminal() && ExecutionStateChanged is { } changed)
+            {
+                changed(execution);
+            }
+
             Publish(execution);
             if (execution.State.Current.IsTerminal() && !before.State.Current.IsTerminal())
             {

@@ -120,7 +120,8 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
 
         var now = Time.GetUtcNow();
         var inputs = await FlowInputs.ReadAsync(flow.Inputs, request.Inputs, flow.Namespace, flow.Id, id,
-            new InputContext { Files = _stores.Files, Expressions = Expressions, Variables = BaseVariables(flow, id, now), Encryption = _encryption }, cancellationToken).ConfigureAwait(false);
+            new InputContext { Files = _stores.Files, Expressions = Expressions, Variables = BaseVariables(flow, id, now), Encryption = _encryption,
+                MissingRequiredAllowed = request.MissingRequiredInputsAllowed }, cancellationToken).ConfigureAwait(false);
 
         var labels = new List<ExecutionLabel>();
         foreach (var label in flow.Labels.Select(l => new ExecutionLabel(l.Key, l.Value)).Concat(request.Labels))
@@ -479,6 +480,12 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
     /// <see cref="Subscribe"/> it never drops. Handlers must not block (Flow triggers queue the execution).
     /// </summary>
     public event Action<Execution>? ExecutionEnded;
+
+    /// <summary>
+    /// Raised (synchronously, after the step is durable) for every committed step that moved the execution to another
+    /// non-terminal state (RUNNING, PAUSED, ...): Flow triggers with such <c>states</c>. Handlers must not block.
+    /// </summary>
+    public event Action<Execution>? ExecutionStateChanged;
 
     private void Publish(Execution execution)
     {

@@ -60,6 +60,9 @@ public sealed record ExecutionRequest
     /// </summary>
     public bool ReturnCreated { get; init; }
 
+    /// <summary>Missing required inputs are null rather than refused (Flow trigger executions, as in Kestra).</summary>
+    public bool MissingRequiredInputsAllowed { get; init; }
+
     /// <summary>Store the execution (CREATED, or as the concurrency limit decides) without starting it: the caller posts the start.</summary>
     internal bool DeferStart { get; init; }
 }
