@@ -67,8 +67,8 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
 
     public StoreSet Stores => _stores;
 
-    /// <summary>Metrics recorded by task runs (process-local).</summary>
-    public IMetricStore Metrics { get; } = new InMemoryMetricStore();
+    /// <summary>Metrics recorded by task runs (the store's).</summary>
+    public IMetricStore Metrics => _stores.Metrics;
     public ExpressionEngine Expressions { get; }
     public ExpressionRenderer Renderer { get; }
     public TaskRegistry Tasks { get; }

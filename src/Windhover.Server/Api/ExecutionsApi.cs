@@ -286,11 +286,16 @@ public static partial class ExecutionsApi
     private static (IExecutionStore Store, IExecutionService Executions) Services(HttpContext context) =>
         (context.RequestServices.GetRequiredService<IExecutionStore>(), context.RequestServices.GetRequiredService<IExecutionService>());
 
-    private static async Task<NoContent> DeleteAsync(string executionId, IExecutionStore store, ILogStore logs, IFileStorage files, CancellationToken cancellationToken,
-        [FromQuery] bool? deleteLogs = null, [FromQuery] bool? deleteStorage = null)
+    private static async Task<NoContent> DeleteAsync(string executionId, IExecutionStore store, ILogStore logs, IFileStorage files, StoreSet stores,
+        CancellationToken cancellationToken, [FromQuery] bool? deleteLogs = null, [FromQuery] bool? deleteMetrics = null, [FromQuery] bool? deleteStorage = null)
     {
         var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
         await store.DeleteAsync(executionId, cancellationToken);
+        if (deleteMetrics ?? true)
+        {
+            await stores.Metrics.DeleteAsync(executionId, cancellationToken);
+        }
+
         if (deleteLogs ?? true)
         {
             await logs.DeleteAsync(executionId, cancellationToken);
