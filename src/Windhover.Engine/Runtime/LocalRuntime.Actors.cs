@@ -215,12 +215,17 @@ public sealed partial class LocalRuntime
 
         // Children first: a child execution started by this step is stored (CREATED, not started) before the step is
         // durable, so a crash in between leaves a child that recovery starts, never a parent waiting for a lost child.
+        // A WorkingDirectory cache is saved before the step that ends it is durable: the next execution finds it.
         HashSet<string>? childrenToStart = null;
         foreach (var item in work)
         {
             if (item is StartChild start && await PrepareChildAsync(execution.Id, start).ConfigureAwait(false) is { State.Current: State.Created } child)
             {
                 (childrenToStart ??= new HashSet<string>(StringComparer.Ordinal)).Add(child.Id);
+            }
+            else if (item is ReleaseWorkingDirectory release && CacheOf(flow, execution, release.TaskRunId) is { } cache)
+            {
+                await SaveCacheAsync(execution, release.TaskRunId, cache).ConfigureAwait(false);
             }
         }
 
@@ -466,6 +471,40 @@ public sealed partial class LocalRuntime
         }
 
         return null;
+    }
+
+    /// <summary>The <c>cache</c> of a WorkingDirectory task run that ended well, or null.</summary>
+    private (string TaskId, IReadOnlyList<string> Patterns, TimeSpan? Ttl)? CacheOf(Flow flow, Execution execution, string taskRunId)
+    {
+        if (execution.FindTaskRun(taskRunId) is not { State.Current: State.Success or State.Warning } taskRun
+            || FlowIndex.Of(flow).Find(taskRun.TaskId) is not { } task || !task.Properties.ContainsKey("cache"))
+        {
+            return null;
+        }
+
+        try
+        {
+            var rendered = Renderer.RenderObject(task.Properties["cache"], RunVariables.For(flow, execution, taskRun, task, _options.Executor.Envs, _options.Executor.Globals));
+            return Windhover.Engine.Tasks.Core.WorkingDirectoryCache.Settings(rendered) is { } settings ? (task.Id, settings.Patterns, settings.Ttl) : null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportBackgroundError(e);
+            return null;
+        }
+    }
+
+    private async Task SaveCacheAsync(Execution execution, string taskRunId, (string TaskId, IReadOnlyList<string> Patterns, TimeSpan? Ttl) cache)
+    {
+        try
+        {
+            await Windhover.Engine.Tasks.Core.WorkingDirectoryCache.SaveAsync(_stores.Files, Windhover.Engine.Tasks.Core.WorkingDirectoryCache.UriFor(execution.Namespace, execution.FlowId, cache.TaskId),
+                Path.Combine(_options.WorkingDirectoryRoot, taskRunId), cache.Patterns, cache.Ttl, Time.GetUtcNow()).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportBackgroundError(e); // a cache is an optimisation: the execution goes on without it
+        }
     }
 
     /// <summary>Uploads the files of a WorkingDirectory matching its <c>outputFiles</c> globs and reports their URIs.</summary>

@@ -113,6 +113,12 @@ public sealed class RunContext
                 _workingDirectory = path;
                 if (created && Work.WorkingDirectory is { } owner)
                 {
+                    if (Core.WorkingDirectoryCache.Settings(RenderValue(owner.Properties.GetValueOrDefault("cache"))) is { } cache)
+                    {
+                        Core.WorkingDirectoryCache.RestoreAsync(Storage, Core.WorkingDirectoryCache.UriFor(TaskRun.Namespace, TaskRun.FlowId, owner.Id), path,
+                            cache.Ttl, TimeProvider.GetUtcNow()).GetAwaiter().GetResult();
+                    }
+
                     WriteInputFiles(owner, path);
                 }
             }

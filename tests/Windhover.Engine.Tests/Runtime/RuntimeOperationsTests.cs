@@ -235,4 +235,42 @@ public sealed class RuntimeOperationsTests : IAsyncLifetime
         }));
         Assert.Contains("Unable to use a `SECRET` input as encryption is not configured", refused.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_WorkingDirectory_cache_restores_its_files_in_the_next_execution()
+    {
+        await DeployAsync("""
+            id: cached
+            namespace: company.team
+            tasks:
+              - id: workingDir
+                type: io.kestra.plugin.core.flow.WorkingDirectory
+                cache:
+                  ttl: PT5M
+                  patterns:
+                    - "*.txt"
+                tasks:
+                  - id: exists
+                    type: io.kestra.plugin.core.storage.LocalFiles
+                    outputs:
+                      - hello.txt
+                  - id: write
+                    type: io.kestra.plugin.core.storage.LocalFiles
+                    inputs:
+                      hello.txt: HELLO
+                      other.log: not cached
+            """);
+        IReadOnlyDictionary<string, object?> UrisOf(Execution execution) =>
+            (IReadOnlyDictionary<string, object?>)execution.TaskRunList.Single(t => t.TaskId == "exists").Outputs!["uris"]!;
+
+        var first = await WaitTerminalAsync((await _runtime.CreateExecutionAsync(new ExecutionRequest { Namespace = "company.team", FlowId = "cached" })).Id);
+        Assert.Equal(State.Success, first.State.Current);
+        Assert.Empty(UrisOf(first));
+
+        var second = await WaitTerminalAsync((await _runtime.CreateExecutionAsync(new ExecutionRequest { Namespace = "company.team", FlowId = "cached" })).Id);
+        Assert.Equal(State.Success, second.State.Current);
+        var uri = Assert.IsType<string>(Assert.Single(UrisOf(second)).Value);
+        await using var stream = await _stores.Files.OpenReadAsync(uri);
+        Assert.Equal("HELLO", await new StreamReader(stream!).ReadToEndAsync());
+    }
 }
