@@ -93,7 +93,7 @@ public static class FlowRunCommand
             stores = database.CreateStores();
         }
 
-        var encryptionKey = Environment.GetEnvironmentVariable("WINDHOVER_ENCRYPTION_SECRET_KEY") is { Length: > 0 } key ? key : Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var encryptionKey = Environment.GetEnvironmentVariable("WINDHOVER_ENCRYPTION_SECRET_KEY") is { Length: > 0 } configuredKey ? configuredKey : Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var runtime = new LocalRuntime(stores, new RuntimeOptions
         {
             Secrets = new EnvironmentSecretProvider(),
