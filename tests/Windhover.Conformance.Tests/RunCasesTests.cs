@@ -44,9 +44,7 @@ public sealed partial class RunCasesTests(ITestOutputHelper output)
     {
         var result = await RunCorpusAsync(
             new ServerOptions { EncryptionKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), MaxExecutionSize = 1_048_576 },
-            // Server and runner share one clock: a 1 s slack (default 5 s) keeps executions of the previous case (same
-            // flow ids, e.g. Flow-triggered ones) out of a case's `sinceCaseStart` searches.
-            "--only", "kind=needs-interaction", "--clock-skew", "1");
+            "--only", "kind=needs-interaction");
         AssertPassRate(result);
     }
 
