@@ -65,6 +65,15 @@ internal static class Migrations
             last_fire INTEGER, next_fire INTEGER, last_execution_id TEXT, disabled INTEGER, data TEXT, updated INTEGER NOT NULL,
             PRIMARY KEY (namespace, flow_id, trigger_id)) WITHOUT ROWID;
         """,
+
+        // 3: task run metrics (counters and timers, Kestra's MetricEntry)
+        """
+        CREATE TABLE metrics (
+            seq INTEGER PRIMARY KEY, execution_id TEXT NOT NULL, namespace TEXT NOT NULL, flow_id TEXT NOT NULL,
+            task_id TEXT, task_run_id TEXT, type TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL,
+            timestamp INTEGER NOT NULL, tags TEXT);
+        CREATE INDEX ix_metrics_execution ON metrics (execution_id, seq);
+        """,
     ];
 
     public static int CurrentVersion => All.Length;

@@ -67,7 +67,7 @@ public sealed class SqliteDatabase : IDisposable
             new SqliteLogStore(this),
             new SqliteKvStore(this),
             new LocalFileStorage(Options.FilesFolder ?? Path + ".files"),
-            executions);
+            executions) { Metrics = new SqliteMetricStore(this) };
     }
 
     /// <summary>Opens the database and returns its stores (the database lives as long as the process).</summary>

@@ -128,6 +128,12 @@ internal sealed class FakeExecutionService(IExecutionStore store, TimeProvider t
     public Task<Execution> ChangeTaskRunStateAsync(string id, string taskRunId, State state, CancellationToken cancellationToken = default) =>
         UpdateAsync(id, e => e.WithTaskRun(e.FindTaskRun(taskRunId)!.WithState(state, time.GetUtcNow())), cancellationToken);
 
+    public Task<Execution> ChangeStatusAsync(string id, State state, CancellationToken cancellationToken = default) =>
+        UpdateAsync(id, e => e.WithState(state, time.GetUtcNow()), cancellationToken);
+
+    public Task<EvalResult> EvaluateAsync(string id, string taskRunId, string expression, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new EvalResult(expression, null, null));
+
     public async Task<Execution> WaitForTerminalAsync(string id, CancellationToken cancellationToken = default) =>
         await UpdateAsync(id, e => e.State.Current.IsTerminal() ? e : e.WithState(State.Success, time.GetUtcNow()), cancellationToken);
 

@@ -290,7 +290,8 @@ public sealed class RuntimeFlowTests
     [Fact]
     public async Task Inputs_are_validated_with_kestra_messages()
     {
-        await using var host = await RuntimeHost.StartAsync();
+        // SECRET inputs need an encryption key (as kestra.encryption.secret-key).
+        await using var host = await RuntimeHost.StartAsync(new RuntimeOptions { EncryptionKey = "0123456789abcdef0123456789abcdef" });
         var flow = await host.DeployAsync("""
             id: typed
             namespace: company.team
@@ -345,6 +346,7 @@ public sealed class RuntimeFlowTests
         Assert.Equal(true, ((IReadOnlyDictionary<string, object?>)final.Inputs["nested"]!)["flag"]);
         Assert.StartsWith("kestra:///company/team/typed/executions/" + created.Id + "/inputs/doc/doc.txt", (string)final.Inputs["doc"]!, StringComparison.Ordinal);
         Assert.Equal("file body", final.Output("read", "value"));
+        Assert.NotEqual("s3cr3t", final.Inputs["token"]); // encrypted at rest
         var log = Assert.Single(await host.Stores.Logs.FindAsync(created.Id, taskId: "r"));
         Assert.Equal("n 3 true ******", log.Message);
     }

@@ -93,7 +93,14 @@ public static class FlowRunCommand
             stores = database.CreateStores();
         }
 
-        var runtime = new LocalRuntime(stores, new RuntimeOptions { Secrets = new EnvironmentSecretProvider(), Tasks = PluginCatalog.Default.Tasks });
+        var encryptionKey = Environment.GetEnvironmentVariable("WINDHOVER_ENCRYPTION_SECRET_KEY") is { Length: > 0 } configuredKey ? configuredKey : Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var runtime = new LocalRuntime(stores, new RuntimeOptions
+        {
+            Secrets = new EnvironmentSecretProvider(),
+            Tasks = PluginCatalog.Default.Tasks,
+            // SECRET inputs are encrypted at rest: the configured key, else one for this run only.
+            EncryptionKey = encryptionKey,
+        });
         try
         {
             if (flowPath is not null)
@@ -172,7 +179,7 @@ public static class FlowRunCommand
                 final = await runtime.WaitForTerminalAsync(created.Id, grace.Token).ConfigureAwait(false);
             }
 
-            Print(flow, final, output);
+            Print(flow, final, output, new SecretEncryption(encryptionKey));
             return final.State.Current is State.Success or State.Warning ? 0 : 1;
         }
         finally
@@ -194,9 +201,9 @@ public static class FlowRunCommand
     }
 
     /// <summary>State, task-run tree (indented under parents, with loop values, states and durations) and outputs.</summary>
-    public static void Print(Flow flow, Execution execution, TextWriter output)
+    public static void Print(Flow flow, Execution execution, TextWriter output, SecretEncryption? encryption = null)
     {
-        var secrets = Secrets(flow, execution);
+        var secrets = FlowInputs.DecryptSecrets(flow.Inputs, execution.Inputs, encryption).Secrets.ToList();
         output.WriteLine($"Execution {execution.Id} {execution.State.Current.ToKestraName()} in {KestraJson.FormatDuration(execution.State.Duration)}");
         output.WriteLine("Task runs:");
         var children = execution.TaskRunList.ToLookup(t => t.ParentTaskRunId ?? "");
@@ -224,20 +231,6 @@ public static class FlowRunCommand
                 output.WriteLine($"  {key}: {Mask(value is string s ? s : ExpressionValues.ToJson(value), secrets)}");
             }
         }
-    }
-
-    private static List<string> Secrets(Flow flow, Execution execution)
-    {
-        var list = new List<string>();
-        foreach (var input in flow.Inputs.Where(FlowInputs.IsSecret))
-        {
-            if (execution.Inputs?.GetValueOrDefault(input.Id) is string { Length: > 0 } secret)
-            {
-                list.Add(secret);
-            }
-        }
-
-        return list;
     }
 
     private static string Mask(string text, List<string> secrets)

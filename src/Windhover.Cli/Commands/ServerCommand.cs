@@ -68,6 +68,7 @@ public static class ServerCommand
                 ApiToken = Environment.GetEnvironmentVariable("WINDHOVER_API_TOKEN") is { Length: > 0 } token ? token : null,
                 CorsOrigins = parseResult.GetValue(cors) ?? [],
                 MaxRequestBodySize = parseResult.GetValue(maxBody),
+                EncryptionKey = Environment.GetEnvironmentVariable("WINDHOVER_ENCRYPTION_SECRET_KEY") is { Length: > 0 } key ? key : null,
             };
             return await RunAsync(options, o, e, cancellationToken);
         });
@@ -141,6 +142,8 @@ public static class ServerCommand
                 Tasks = catalog.Tasks,
                 WorkingDirectoryRoot = Path.Combine(dataPath, "work"),
                 Executor = new ExecutorOptions { Envs = envs ?? new Dictionary<string, object?>() },
+                EncryptionKey = options.EncryptionKey,
+                MaxExecutionSize = options.MaxExecutionSize,
             }));
             foreach (var path in additionalFlowPaths ?? [])
             {

@@ -17,6 +17,12 @@ public sealed record ExecutionMetadata
 {
     public int AttemptNumber { get; init; } = 1;
     public DateTimeOffset? OriginalCreatedDate { get; init; }
+
+    /// <summary>
+    /// The state an Exit task asked for while the execution is being killed (other task runs still stopping): the
+    /// execution ends in it. Stored with the execution so a restart keeps it; cleared when the execution ends.
+    /// </summary>
+    public State? ExitState { get; init; }
 }
 
 /// <summary>

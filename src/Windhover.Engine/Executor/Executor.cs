@@ -83,7 +83,8 @@ public sealed class Executor(IRenderer renderer, ExecutorOptions? options = null
             if (toRestart.Contains(taskRun.Id))
             {
                 var task = index.Find(taskRun.TaskId);
-                var flowable = task is not null && TaskKinds.Of(task.CanonicalType).IsFlowable();
+                // A WorkingDirectory restarts as one unit of work (RESTARTED, as Kestra shows it), not as a parent going on.
+                var flowable = task is not null && TaskKinds.Of(task.CanonicalType) is var kind && kind.IsFlowable() && kind != TaskKind.WorkingDirectory;
                 kept.Add(taskRun with { State = taskRun.State.With(flowable ? State.Running : State.Restarted, now) });
             }
             else

@@ -18,7 +18,7 @@ internal sealed partial class ExecutorStepBuilder
             {
                 changed = SettleKilling();
             }
-            else if (ExecState is State.Running or State.Paused)
+            else if (ExecState is State.Running || (ExecState is State.Paused && !PausedByHand()))
             {
                 var count = _runs.Count;
                 for (var i = 0; i < count; i++)
@@ -40,6 +40,23 @@ internal sealed partial class ExecutorStepBuilder
         }
 
         throw new InvalidOperationException($"Execution '{_header.Id}' did not settle after {_options.MaxSettleRounds} rounds");
+    }
+
+    /// <summary>
+    /// A PAUSED execution without a paused task run was paused through the API: it holds (running task runs finish,
+    /// nothing advances) until resumed. Paused by a Pause task, the other branches go on.
+    /// </summary>
+    private bool PausedByHand()
+    {
+        foreach (var taskRun in _runs)
+        {
+            if (taskRun.State.Current == State.Paused)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private bool SettleKilling()

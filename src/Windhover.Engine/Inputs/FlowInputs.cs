@@ -27,6 +27,10 @@ public sealed record InputContext
     public ExpressionEngine? Expressions { get; init; }
     /// <summary>Variables for rendering defaults (flow, execution...); <c>inputs</c> is added as inputs are read.</summary>
     public IReadOnlyDictionary<string, object?>? Variables { get; init; }
+    /// <summary>Encrypts SECRET inputs (Kestra's <c>kestra.encryption.secret-key</c>); without it a SECRET input is refused.</summary>
+    public SecretEncryption? Encryption { get; init; }
+    /// <summary>A missing required input is null instead of an error (Flow trigger executions: Kestra does not validate their inputs).</summary>
+    public bool MissingRequiredAllowed { get; init; }
 }
 
 /// <summary>
@@ -67,7 +71,7 @@ public static class FlowInputs
             // A declared default of '' is a value (Kestra serialises it), not a missing input.
             if (IsEmpty(value) && !(fromDefaults && value is string))
             {
-                if (input.Required)
+                if (input.Required && !context.MissingRequiredAllowed)
                 {
                     errors.Add(new InputError(input.Id, $"Invalid input for `{input.Id}`, missing required input, but received `null`"));
                 }
@@ -94,6 +98,59 @@ public static class FlowInputs
         }
 
         return Nest(flat);
+    }
+
+    /// <summary>
+    /// The inputs as tasks see them: SECRET values (encrypted at rest) decrypted with <paramref name="encryption"/>, and the
+    /// plain secret values (to mask in logs). Returns the same map when the flow has no SECRET input set.
+    /// </summary>
+    public static (IReadOnlyDictionary<string, object?>? Inputs, IReadOnlyList<string> Secrets) DecryptSecrets(
+        IReadOnlyList<InputDefinition> definitions, IReadOnlyDictionary<string, object?>? inputs, SecretEncryption? encryption)
+    {
+        if (inputs is null || !definitions.Any(IsSecret))
+        {
+            return (inputs, []);
+        }
+
+        var secrets = new List<string>();
+        var result = inputs;
+        foreach (var input in definitions.Where(IsSecret))
+        {
+            var parts = input.Id.Split('.');
+            object? value = result;
+            foreach (var part in parts)
+            {
+                value = value is IReadOnlyDictionary<string, object?> map ? map.GetValueOrDefault(part) : null;
+            }
+
+            if (value is not string { Length: > 0 } stored)
+            {
+                continue;
+            }
+
+            var plain = encryption?.TryDecrypt(stored) ?? stored;
+            secrets.Add(plain);
+            if (!ReferenceEquals(plain, stored))
+            {
+                result = Replace(result, parts, 0, plain);
+            }
+        }
+
+        return (result, secrets);
+    }
+
+    private static IReadOnlyDictionary<string, object?> Replace(IReadOnlyDictionary<string, object?> map, string[] path, int index, object? value)
+    {
+        var copy = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, existing) in map)
+        {
+            copy[key] = existing;
+        }
+
+        copy[path[index]] = index == path.Length - 1 || copy.GetValueOrDefault(path[index]) is not IReadOnlyDictionary<string, object?> child
+            ? value
+            : Replace(child, path, index + 1, value);
+        return copy;
     }
 
     private static bool IsEmpty(object? value) => value is null || (value is string s && s.Length == 0);
@@ -153,6 +210,13 @@ public static class FlowInputs
                 if (input.Validator is { } pattern && !Regex.IsMatch(text, "^(?:" + pattern + ")$"))
                 {
                     throw new InputException($"it must match the pattern `{pattern}`");
+                }
+
+                if (input.Type == InputType.Secret)
+                {
+                    // Kestra: FlowInputOutput refuses a SECRET input when kestra.encryption.secret-key is not configured.
+                    return context.Encryption?.Encrypt(text)
+                        ?? throw new InputException("Unable to use a `SECRET` input as encryption is not configured");
                 }
 
                 return text;

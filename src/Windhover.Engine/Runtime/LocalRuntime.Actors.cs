@@ -20,6 +20,10 @@ public sealed partial class LocalRuntime
         public string? ChildId { get; init; }
         public ChildExecutionSummary? Child { get; init; }
         public bool Recover { get; init; }
+
+        /// <summary>Answer with the execution as <see cref="Mutate"/> prepared it (Kestra's API answers restart, replay and markAs so), not after the step.</summary>
+        public bool AnswerPrepared { get; init; }
+        public Execution? Prepared { get; set; }
     }
 
     /// <summary>
@@ -35,7 +39,6 @@ public sealed partial class LocalRuntime
         public bool Closed { get; set; }
         public Execution? Current { get; set; }
         public Flow? Flow { get; set; }
-        public State? ExitState { get; set; }
 
         public async Task IdleAsync()
         {
@@ -184,9 +187,10 @@ public sealed partial class LocalRuntime
             }
         }
 
-        if (actor.ExitState is { } exit && execution.State.Current.IsTerminal() && execution.State.Current != exit)
+        if (execution.Metadata?.ExitState is { } exit && execution.State.Current.IsTerminal())
         {
-            execution = execution.WithState(exit, Time.GetUtcNow());
+            execution = (execution.State.Current == exit ? execution : execution.WithState(exit, Time.GetUtcNow()))
+                with { Metadata = execution.Metadata with { ExitState = null } };
         }
 
         var added = new List<StoredTimer>();
@@ -203,6 +207,28 @@ public sealed partial class LocalRuntime
         }
 
         var changes = ExecutionChanges.Between(before, execution).WithTimers(added, removeTimers);
+        if (_options.MaxExecutionSize is { } maxSize && !changes.IsEmpty && TooLarge(before, execution, maxSize, work) is { } failed)
+        {
+            execution = failed;
+            changes = ExecutionChanges.Between(before, execution).WithTimers([], removeTimers);
+        }
+
+        // Children first: a child execution started by this step is stored (CREATED, not started) before the step is
+        // durable, so a crash in between leaves a child that recovery starts, never a parent waiting for a lost child.
+        // A WorkingDirectory cache is saved before the step that ends it is durable: the next execution finds it.
+        HashSet<string>? childrenToStart = null;
+        foreach (var item in work)
+        {
+            if (item is StartChild start && await PrepareChildAsync(execution.Id, start).ConfigureAwait(false) is { State.Current: State.Created } child)
+            {
+                (childrenToStart ??= new HashSet<string>(StringComparer.Ordinal)).Add(child.Id);
+            }
+            else if (item is ReleaseWorkingDirectory release && CacheOf(flow, execution, release.TaskRunId) is { } cache)
+            {
+                await SaveCacheAsync(execution, release.TaskRunId, cache).ConfigureAwait(false);
+            }
+        }
+
         if (!changes.IsEmpty)
         {
             // Durable first: nothing of this step leaves the actor before the commit.
@@ -210,7 +236,7 @@ public sealed partial class LocalRuntime
         }
 
         actor.Current = execution;
-        await DispatchAsync(flow, execution, work).ConfigureAwait(false);
+        await DispatchAsync(flow, execution, work, childrenToStart).ConfigureAwait(false);
         foreach (var envelope in batch)
         {
             if (failures.TryGetValue(envelope, out var failure))
@@ -219,19 +245,50 @@ public sealed partial class LocalRuntime
             }
             else
             {
-                envelope.Done.TrySetResult(execution);
+                envelope.Done.TrySetResult(envelope.Prepared ?? execution);
             }
         }
 
         if (!ReferenceEquals(before, execution))
         {
+            if (before.State.Current != execution.State.Current && !execution.State.Current.IsTerminal() && ExecutionStateChanged is { } changed)
+            {
+                changed(execution);
+            }
+
             Publish(execution);
             if (execution.State.Current.IsTerminal() && !before.State.Current.IsTerminal())
             {
-                actor.ExitState = null;
                 OnTerminal(flow, execution);
             }
         }
+    }
+
+    /// <summary>
+    /// Kestra's queue message protection: when the step's execution serializes beyond <paramref name="maxSize"/> bytes,
+    /// the step is dropped and the execution as it was before fails (its unfinished task runs FAILED, an error log).
+    /// The work of the dropped step is replaced by kills of the task runs still in the workers.
+    /// </summary>
+    private Execution? TooLarge(Execution before, Execution execution, long maxSize, List<WorkItem> work)
+    {
+        var size = System.Text.Encoding.UTF8.GetByteCount(Windhover.Engine.Serialization.KestraJson.Serialize(execution));
+        if (size <= maxSize)
+        {
+            return null;
+        }
+
+        var now = Time.GetUtcNow();
+        var message = $"Execution is too large: {size} bytes exceed the configured limit of {maxSize} bytes";
+        var failed = before;
+        work.Clear();
+        foreach (var taskRun in before.TaskRunList.Where(t => !t.State.Current.IsTerminal()))
+        {
+            failed = failed.WithTaskRun(taskRun.WithState(State.Failed, now));
+            work.Add(new KillTaskRun(taskRun.Id));
+        }
+
+        work.Add(new EmitLog(ExecutorLogLevel.Error, message, now));
+        return failed.WithState(State.Failed, now);
     }
 
     private async Task<Execution> ApplyAsync(ExecutionActor actor, Flow flow, Execution execution, Envelope envelope, List<WorkItem> work, List<string> removeTimers)
@@ -251,6 +308,11 @@ public sealed partial class LocalRuntime
         if (envelope.Mutate is { } mutate)
         {
             var (mutated, next) = mutate(flow, execution);
+            if (envelope.AnswerPrepared)
+            {
+                envelope.Prepared = mutated;
+            }
+
             return next is null ? mutated : Step(mutated, next);
         }
 
@@ -273,7 +335,7 @@ public sealed partial class LocalRuntime
                 execution = Step(execution, result);
                 if (outcome.ExitExecution is { } exit && !execution.State.Current.IsTerminal())
                 {
-                    actor.ExitState = exit;
+                    execution = execution with { Metadata = (execution.Metadata ?? new ExecutionMetadata()) with { ExitState = exit } };
                     execution = Step(execution, new KillExecution(result.Now));
                 }
                 else if (outcome.ExitExecution is { } finalState && execution.State.Current != finalState)
@@ -292,7 +354,7 @@ public sealed partial class LocalRuntime
         }
     }
 
-    private async Task DispatchAsync(Flow flow, Execution execution, List<WorkItem> work)
+    private async Task DispatchAsync(Flow flow, Execution execution, List<WorkItem> work, HashSet<string>? childrenToStart = null)
     {
         if (work.Count == 0)
         {
@@ -300,7 +362,7 @@ public sealed partial class LocalRuntime
         }
 
         List<EmitLog>? logs = null;
-        string[]? secrets = null;
+        (IReadOnlyDictionary<string, object?>? Inputs, IReadOnlyList<string> Values)? secrets = null;
         foreach (var item in work)
         {
             switch (item)
@@ -308,8 +370,8 @@ public sealed partial class LocalRuntime
                 case RunTask run when execution.FindTaskRun(run.TaskRun.Id)?.State.Current.IsTerminal() == true:
                     break; // killed in the same batch (Exit, kill): never start it
                 case RunTask run:
-                    secrets ??= SecretsOf(flow, execution);
-                    _workers!.Enqueue(new WorkerJob(run, secrets));
+                    secrets ??= FlowInputs.DecryptSecrets(flow.Inputs, execution.Inputs, _encryption);
+                    _workers!.Enqueue(new WorkerJob(WithInputs(run, secrets.Value.Inputs, execution.Inputs), secrets.Value.Values));
                     break;
                 case SetTimer timer:
                     _timers.Add(StoredTimer.From(timer.Timer));
@@ -317,8 +379,8 @@ public sealed partial class LocalRuntime
                 case RetryExecution retry:
                     _timers.Add(StoredTimer.RetryExecution(retry.ExecutionId, retry.DueAt));
                     break;
-                case StartChild child:
-                    _ = Task.Run(() => StartChildAsync(execution.Id, child));
+                case StartChild child when childrenToStart?.Contains(child.Request.ExecutionId) == true:
+                    Post(child.Request.ExecutionId, new Envelope(new ExecutionCreated(Time.GetUtcNow())));
                     break;
                 case KillTaskRun kill:
                     _workers!.Kill(kill.TaskRunId);
@@ -360,7 +422,12 @@ public sealed partial class LocalRuntime
         }
     }
 
-    private async Task StartChildAsync(string parentId, StartChild child)
+    /// <summary>
+    /// Stores the child execution of <paramref name="child"/> without starting it and returns it; null when it already
+    /// existed (recovery, duplicate work: an ended one is reported to the parent again) or could not be created (the
+    /// parent gets <see cref="ChildStartFailed"/> in its next step).
+    /// </summary>
+    private async Task<Execution?> PrepareChildAsync(string parentId, StartChild child)
     {
         var request = child.Request;
         try
@@ -376,10 +443,10 @@ public sealed partial class LocalRuntime
                     }
                 }
 
-                return; // already created (recovery, duplicate work): the child reports when it ends
+                return null; // already created (recovery, duplicate work): the child reports when it ends
             }
 
-            var created = await CreateExecutionAsync(new ExecutionRequest
+            return await CreateExecutionAsync(new ExecutionRequest
             {
                 Namespace = request.Namespace,
                 FlowId = request.FlowId,
@@ -390,6 +457,7 @@ public sealed partial class LocalRuntime
                 ExecutionId = request.ExecutionId,
                 ParentId = request.ParentExecutionId,
                 ScheduleDate = request.ScheduleDate,
+                DeferStart = true,
             }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InputValidationException or FlowNotFoundException or InvalidOperationException)
@@ -400,6 +468,42 @@ public sealed partial class LocalRuntime
         {
             ReportBackgroundError(e);
             Post(parentId, new Envelope(new ChildStartFailed(child.TaskRun.Id, e.Message, Time.GetUtcNow())));
+        }
+
+        return null;
+    }
+
+    /// <summary>The <c>cache</c> of a WorkingDirectory task run that ended well, or null.</summary>
+    private (string TaskId, IReadOnlyList<string> Patterns, TimeSpan? Ttl)? CacheOf(Flow flow, Execution execution, string taskRunId)
+    {
+        if (execution.FindTaskRun(taskRunId) is not { State.Current: State.Success or State.Warning } taskRun
+            || FlowIndex.Of(flow).Find(taskRun.TaskId) is not { } task || !task.Properties.ContainsKey("cache"))
+        {
+            return null;
+        }
+
+        try
+        {
+            var rendered = Renderer.RenderObject(task.Properties["cache"], RunVariables.For(flow, execution, taskRun, task, _options.Executor.Envs, _options.Executor.Globals));
+            return Windhover.Engine.Tasks.Core.WorkingDirectoryCache.Settings(rendered) is { } settings ? (task.Id, settings.Patterns, settings.Ttl) : null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportBackgroundError(e);
+            return null;
+        }
+    }
+
+    private async Task SaveCacheAsync(Execution execution, string taskRunId, (string TaskId, IReadOnlyList<string> Patterns, TimeSpan? Ttl) cache)
+    {
+        try
+        {
+            await Windhover.Engine.Tasks.Core.WorkingDirectoryCache.SaveAsync(_stores.Files, Windhover.Engine.Tasks.Core.WorkingDirectoryCache.UriFor(execution.Namespace, execution.FlowId, cache.TaskId),
+                Path.Combine(_options.WorkingDirectoryRoot, taskRunId), cache.Patterns, cache.Ttl, Time.GetUtcNow()).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportBackgroundError(e); // a cache is an optimisation: the execution goes on without it
         }
     }
 
@@ -587,29 +691,16 @@ public sealed partial class LocalRuntime
 
     // ================================================================ misc
 
-    private static string[] SecretsOf(Flow flow, Execution execution)
+    /// <summary>The run with the task-visible inputs (SECRET inputs decrypted) when they differ from the stored ones.</summary>
+    private static RunTask WithInputs(RunTask run, IReadOnlyDictionary<string, object?>? inputs, IReadOnlyDictionary<string, object?>? stored)
     {
-        if (execution.Inputs is null || !flow.Inputs.Any(FlowInputs.IsSecret))
+        if (ReferenceEquals(inputs, stored) || !run.Variables.ContainsKey("inputs"))
         {
-            return [];
+            return run;
         }
 
-        var secrets = new List<string>();
-        foreach (var input in flow.Inputs.Where(FlowInputs.IsSecret))
-        {
-            object? value = execution.Inputs;
-            foreach (var part in input.Id.Split('.'))
-            {
-                value = value is IReadOnlyDictionary<string, object?> map ? map.GetValueOrDefault(part) : null;
-            }
-
-            if (value is string { Length: > 0 } text)
-            {
-                secrets.Add(text);
-            }
-        }
-
-        return [.. secrets];
+        var variables = new Dictionary<string, object?>(run.Variables, StringComparer.Ordinal) { ["inputs"] = inputs };
+        return run with { Variables = variables };
     }
 
     private static void TryDeleteDirectory(string path)

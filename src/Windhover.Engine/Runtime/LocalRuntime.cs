@@ -24,11 +24,12 @@ namespace Windhover.Engine.Runtime;
 /// work whose durable trace (a CREATED/RUNNING task run, a timer row, a RUNNING subflow task run) recovery turns back into
 /// work: see <see cref="RecoverAsync"/> and the at-least-once notes on <see cref="WorkerPool"/>.
 /// </remarks>
-public sealed partial class LocalRuntime : IAsyncDisposable
+public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
 {
     private readonly StoreSet _stores;
     private readonly RuntimeOptions _options;
     private readonly ExecutorEngine _executor;
+    private readonly SecretEncryption? _encryption;
     private readonly ConcurrentDictionary<string, ExecutionActor> _actors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<TaskCompletionSource<Execution>>> _waiters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _flowLocks = new(StringComparer.Ordinal);
@@ -48,6 +49,7 @@ public sealed partial class LocalRuntime : IAsyncDisposable
             new RuntimeExpressionHost(RuntimeExpressionHost.NamespaceOf(variables) ?? "", _stores.Kv, _stores.Files, _options.Secrets,
                 logs: _stores.Logs, executionId: RuntimeExpressionHost.ExecutionIdOf(variables)));
         _executor = new ExecutorEngine(Renderer, _options.Executor);
+        _encryption = _options.EncryptionKey is { Length: > 0 } key ? new SecretEncryption(key) : null;
         _timers = new TimerQueue(Time, OnTimerDue);
         Services = new RunContextServices
         {
@@ -59,13 +61,14 @@ public sealed partial class LocalRuntime : IAsyncDisposable
             Secrets = _options.Secrets,
             WorkingDirectoryRoot = _options.WorkingDirectoryRoot,
             Metrics = Metrics,
+            Executions = this,
         };
     }
 
     public StoreSet Stores => _stores;
 
-    /// <summary>Metrics recorded by task runs (process-local).</summary>
-    public IMetricStore Metrics { get; } = new InMemoryMetricStore();
+    /// <summary>Metrics recorded by task runs (the store's).</summary>
+    public IMetricStore Metrics => _stores.Metrics;
     public ExpressionEngine Expressions { get; }
     public ExpressionRenderer Renderer { get; }
     public TaskRegistry Tasks { get; }
@@ -117,7 +120,8 @@ public sealed partial class LocalRuntime : IAsyncDisposable
 
         var now = Time.GetUtcNow();
         var inputs = await FlowInputs.ReadAsync(flow.Inputs, request.Inputs, flow.Namespace, flow.Id, id,
-            new InputContext { Files = _stores.Files, Expressions = Expressions, Variables = BaseVariables(flow, id, now) }, cancellationToken).ConfigureAwait(false);
+            new InputContext { Files = _stores.Files, Expressions = Expressions, Variables = BaseVariables(flow, id, now), Encryption = _encryption,
+                MissingRequiredAllowed = request.MissingRequiredInputsAllowed }, cancellationToken).ConfigureAwait(false);
 
         var labels = new List<ExecutionLabel>();
         foreach (var label in flow.Labels.Select(l => new ExecutionLabel(l.Key, l.Value)).Concat(request.Labels))
@@ -133,7 +137,7 @@ public sealed partial class LocalRuntime : IAsyncDisposable
 
         var execution = Execution.Create(id, flow.Namespace, flow.Id, record.Revision, now, inputs.Count == 0 && flow.Inputs.IsEmpty ? null : inputs, labels, request.Trigger)
             with { ParentId = request.ParentId, ScheduleDate = request.ScheduleDate };
-        return await AdmitAsync(flow, execution, cancellationToken).ConfigureAwait(false);
+        return await AdmitAsync(flow, execution, cancellationToken, request.ReturnCreated, request.DeferStart).ConfigureAwait(false);
     }
 
     /// <summary>Completes when the execution is terminal (immediately if it already is).</summary>
@@ -169,7 +173,12 @@ public sealed partial class LocalRuntime : IAsyncDisposable
             throw new InvalidOperationException($"Execution '{executionId}' is {execution.State.Current.ToKestraName()} and cannot be restarted");
         }
 
-        return await PostAsync(executionId, new Envelope(new RestartExecution(Time.GetUtcNow()))).ConfigureAwait(false);
+        return await PostAsync(executionId, new Envelope(Mutate: (flow, current) =>
+        {
+            var now = Time.GetUtcNow();
+            var prepared = current.State.Current.IsTerminal() ? ExecutorEngine.PrepareRestart(flow, current, now) : current;
+            return (prepared, new RestartExecution(now));
+        }) { AnswerPrepared = true }).ConfigureAwait(false);
     }
 
     /// <summary>Resumes a PAUSED execution with validated <c>onResume</c> inputs.</summary>
@@ -181,7 +190,82 @@ public sealed partial class LocalRuntime : IAsyncDisposable
             throw new InvalidOperationException($"Execution '{executionId}' is {execution.State.Current.ToKestraName()}, only a PAUSED execution can be resumed");
         }
 
+        var flow = (await _stores.Flows.GetAsync(execution.Namespace, execution.FlowId, execution.FlowRevision, cancellationToken).ConfigureAwait(false)
+            ?? throw new FlowNotFoundException(execution.Namespace, execution.FlowId, execution.FlowRevision)).Flow;
+        var declared = OnResumeInputs(flow, execution);
+        if (declared is not null)
+        {
+            // As Kestra: a Pause with onResume declarations validates (typed, defaults, required) what the resume gives.
+            inputs = await FlowInputs.ReadAsync(declared, inputs, execution.Namespace, execution.FlowId, execution.Id,
+                new InputContext { Files = _stores.Files, Expressions = Expressions, Variables = BaseVariables(flow, execution.Id, Time.GetUtcNow()), Encryption = _encryption },
+                cancellationToken).ConfigureAwait(false);
+        }
+
         return await PostAsync(executionId, new Envelope(new ResumeExecution(Time.GetUtcNow(), inputs))).ConfigureAwait(false);
+    }
+
+    /// <summary>The <c>onResume</c> declarations of the paused Pause task runs, or null when none declares any (inputs pass as given).</summary>
+    private static List<Windhover.Flows.Model.InputDefinition>? OnResumeInputs(Flow flow, Execution execution)
+    {
+        var index = FlowIndex.Of(flow);
+        List<Windhover.Flows.Model.InputDefinition>? declared = null;
+        foreach (var taskRun in execution.TaskRunList.Where(t => t.State.Current == State.Paused))
+        {
+            if (index.Find(taskRun.TaskId) is { } task && TaskKinds.Of(task.CanonicalType) == TaskKind.Pause
+                && task.Properties.GetValueOrDefault("onResume") is IEnumerable<object?> list)
+            {
+                declared ??= [];
+                declared.AddRange(list.OfType<IReadOnlyDictionary<string, object?>>().Select(InputDeclarations.FromProperties)
+                    .Where(d => declared.All(existing => existing.Id != d.Id)));
+            }
+        }
+
+        return declared;
+    }
+
+    /// <summary>
+    /// Pauses a RUNNING execution (Kestra's POST /executions/{id}/pause): task runs already running finish, nothing new
+    /// starts until it is resumed (<see cref="ResumeAsync"/>) or killed.
+    /// </summary>
+    public Task<Execution> PauseAsync(string executionId, CancellationToken cancellationToken = default) =>
+        PostAsync(executionId, new Envelope(Mutate: (_, execution) => execution.State.Current == State.Running
+            ? (execution.WithState(State.Paused, Time.GetUtcNow()), null)
+            : throw new InvalidOperationException($"Execution '{executionId}' is {execution.State.Current.ToKestraName()}, only a RUNNING execution can be paused")));
+
+    /// <summary>
+    /// Changes the state of a terminated execution to another terminal state (Kestra's POST /executions/{id}/change-status),
+    /// e.g. a FAILED execution marked WARNING after a manual fix. Task runs are left as they are.
+    /// </summary>
+    public Task<Execution> ChangeStatusAsync(string executionId, State state, CancellationToken cancellationToken = default)
+    {
+        if (!state.IsTerminal())
+        {
+            throw new ArgumentException($"The status of an execution can only be changed to a terminal state, not {state.ToKestraName()}", nameof(state));
+        }
+
+        return PostAsync(executionId, new Envelope(Mutate: (_, execution) =>
+        {
+            if (!execution.State.Current.IsTerminal())
+            {
+                throw new InvalidOperationException($"Execution '{executionId}' is {execution.State.Current.ToKestraName()}: only a terminated execution can change status");
+            }
+
+            return (execution.State.Current == state ? execution : execution.WithState(state, Time.GetUtcNow()), null);
+        }));
+    }
+
+    /// <summary>
+    /// Renders <paramref name="expression"/> with the variables a task of <paramref name="taskRunId"/> sees (Kestra's
+    /// POST /executions/{id}/eval/{taskRunId}). Throws <see cref="Windhover.Flows.Expressions.ExpressionException"/> when it does not render.
+    /// </summary>
+    public async Task<string> EvaluateAsync(string executionId, string taskRunId, string expression, CancellationToken cancellationToken = default)
+    {
+        var execution = await GetRequiredAsync(executionId, cancellationToken).ConfigureAwait(false);
+        var taskRun = execution.FindTaskRun(taskRunId) ?? throw new TaskRunNotFoundException(executionId, taskRunId);
+        var flow = (await _stores.Flows.GetAsync(execution.Namespace, execution.FlowId, execution.FlowRevision, cancellationToken).ConfigureAwait(false)
+            ?? throw new FlowNotFoundException(execution.Namespace, execution.FlowId, execution.FlowRevision)).Flow;
+        var task = FlowIndex.Of(flow).Find(taskRun.TaskId);
+        return Renderer.Render(expression, RunVariables.For(flow, execution, taskRun, task, _options.Executor.Envs, _options.Executor.Globals));
     }
 
     /// <summary>Replaces the execution labels (system labels kept unless given).</summary>
@@ -196,31 +280,19 @@ public sealed partial class LocalRuntime : IAsyncDisposable
     }
 
     /// <summary>
-    /// Forces a task run to <paramref name="state"/> (Kestra's "change status"). On a terminal execution the execution
-    /// is restarted so the flow continues from there.
+    /// Forces a task run to <paramref name="state"/> (Kestra's markAs, POST /executions/{id}/state): see
+    /// <see cref="ExecutorEngine.PrepareMarkAs"/>; the execution is restarted so the flow continues from there.
     /// </summary>
     public Task<Execution> ForceTaskRunStateAsync(string executionId, string taskRunId, State state, CancellationToken cancellationToken = default) =>
         PostAsync(executionId, new Envelope(Mutate: (flow, execution) =>
         {
-            var taskRun = execution.FindTaskRun(taskRunId) ?? throw new InvalidOperationException($"Task run '{taskRunId}' not found in execution '{executionId}'");
             var now = Time.GetUtcNow();
-            execution = execution.WithTaskRun(taskRun.WithState(state, now));
-            if (!execution.State.Current.IsTerminal())
-            {
-                return (execution, new ExecutionCreated(now));
-            }
-
-            foreach (var parent in execution.FindParents(execution.FindTaskRun(taskRunId)!))
-            {
-                execution = execution.WithTaskRun(parent.WithState(State.Running, now));
-            }
-
-            return (execution.WithState(State.Restarted, now) with { Outputs = null }, new RestartExecution(now));
-        }));
+            return (ExecutorEngine.PrepareMarkAs(flow, execution, taskRunId, state, now), new RestartExecution(now));
+        }) { AnswerPrepared = true });
 
     /// <summary>
-    /// Replays an execution as a new one: from the start, or from <paramref name="taskRunId"/> (task runs before it are
-    /// kept, it and its parents run again, later ones are dropped).
+    /// Replays an execution as a new one (<see cref="ExecutorEngine.PrepareReplay"/>): from the start, or from
+    /// <paramref name="taskRunId"/> (earlier task runs are kept, it and its parents run again).
     /// </summary>
     public async Task<Execution> ReplayAsync(string executionId, string? taskRunId = null, CancellationToken cancellationToken = default)
     {
@@ -229,48 +301,16 @@ public sealed partial class LocalRuntime : IAsyncDisposable
         var flow = (await _stores.Flows.GetAsync(original.Namespace, original.FlowId, original.FlowRevision, cancellationToken).ConfigureAwait(false)
             ?? throw new FlowNotFoundException(original.Namespace, original.FlowId, original.FlowRevision)).Flow;
         var now = Time.GetUtcNow();
-        var newId = IdGenerator.Create();
-        var labels = original.Labels.Where(l => l.Key != "system.correlationId").Append(new ExecutionLabel("system.correlationId", newId));
-        var fresh = Execution.Create(newId, original.Namespace, original.FlowId, original.FlowRevision, now, original.Inputs, labels, original.Trigger)
-            with { OriginalId = original.OriginalId ?? original.Id, ParentId = original.ParentId, Variables = original.Variables };
+        var replay = ExecutorEngine.PrepareReplay(flow, original, taskRunId, IdGenerator.Create(), now);
         if (taskRunId is null)
         {
-            return await AdmitAsync(flow, fresh, cancellationToken).ConfigureAwait(false);
+            return await AdmitAsync(flow, replay, cancellationToken, returnCreated: true).ConfigureAwait(false);
         }
 
-        var target = original.FindTaskRun(taskRunId) ?? throw new InvalidOperationException($"Task run '{taskRunId}' not found in execution '{executionId}'");
-        var position = original.TaskRunList.IndexOf(target);
-        var parents = original.FindParents(target).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-        var dropped = new HashSet<string>(StringComparer.Ordinal);
-        var ids = original.TaskRunList.ToDictionary(t => t.Id, t => IdGenerator.Derive(newId, t.Id), StringComparer.Ordinal);
-        var kept = ImmutableArray.CreateBuilder<TaskRun>();
-        for (var i = 0; i < original.TaskRunList.Length; i++)
-        {
-            var run = original.TaskRunList[i];
-            var isDescendant = run.ParentTaskRunId is { } p && (dropped.Contains(p) || p == target.Id);
-            if ((i > position && !parents.Contains(run.Id)) || isDescendant)
-            {
-                dropped.Add(run.Id);
-                continue;
-            }
-
-            var copy = run with
-            {
-                Id = ids[run.Id],
-                ExecutionId = newId,
-                ParentTaskRunId = run.ParentTaskRunId is { } parentId ? ids.GetValueOrDefault(parentId, parentId) : null,
-            };
-            if (run.Id == target.Id || parents.Contains(run.Id))
-            {
-                copy = copy with { State = copy.State.With(State.Restarted, now), Outputs = run.Id == target.Id ? null : copy.Outputs };
-            }
-
-            kept.Add(copy);
-        }
-
-        var replay = fresh with { TaskRunList = kept.ToImmutable(), State = fresh.State.With(State.Restarted, now) };
+        // As Kestra, the answer is the replay as prepared (RESTARTED); it is durable before it starts.
         await SaveNewAsync(replay, cancellationToken).ConfigureAwait(false);
-        return await PostAsync(replay.Id, new Envelope(new RestartExecution(now)), flow, replay).ConfigureAwait(false);
+        Post(replay.Id, new Envelope(new RestartExecution(now)), flow, replay);
+        return replay;
     }
 
     /// <summary>Follows one execution: every committed step, completing after the terminal one.</summary>
@@ -293,12 +333,18 @@ public sealed partial class LocalRuntime : IAsyncDisposable
 
     // ================================================================ admission and concurrency
 
-    private async Task<Execution> AdmitAsync(Flow flow, Execution execution, CancellationToken cancellationToken)
+    private async Task<Execution> AdmitAsync(Flow flow, Execution execution, CancellationToken cancellationToken, bool returnCreated = false, bool deferStart = false)
     {
         if (flow.Concurrency is not { } concurrency)
         {
             await SaveNewAsync(execution, cancellationToken).ConfigureAwait(false);
-            return await PostAsync(execution.Id, new Envelope(new ExecutionCreated(Time.GetUtcNow())), flow, execution).ConfigureAwait(false);
+            if (deferStart)
+            {
+                return execution;
+            }
+
+            var started = PostAsync(execution.Id, new Envelope(new ExecutionCreated(Time.GetUtcNow())), flow, execution);
+            return returnCreated ? execution : await started.ConfigureAwait(false);
         }
 
         var gate = FlowLock(flow);
@@ -327,11 +373,18 @@ public sealed partial class LocalRuntime : IAsyncDisposable
                     CompleteWaiters(limited);
                 }
 
-                return limited;
+                // Kestra's API answers CREATED: queueing or refusing is the executor's later decision (in the history).
+                return returnCreated ? execution : limited;
             }
 
             await SaveNewAsync(execution, cancellationToken).ConfigureAwait(false);
-            return await PostAsync(execution.Id, new Envelope(new ExecutionCreated(Time.GetUtcNow())), flow, execution).ConfigureAwait(false);
+            if (deferStart)
+            {
+                return execution;
+            }
+
+            var admitted = PostAsync(execution.Id, new Envelope(new ExecutionCreated(Time.GetUtcNow())), flow, execution);
+            return returnCreated ? execution : await admitted.ConfigureAwait(false);
         }
         finally
         {
@@ -427,6 +480,12 @@ public sealed partial class LocalRuntime : IAsyncDisposable
     /// <see cref="Subscribe"/> it never drops. Handlers must not block (Flow triggers queue the execution).
     /// </summary>
     public event Action<Execution>? ExecutionEnded;
+
+    /// <summary>
+    /// Raised (synchronously, after the step is durable) for every committed step that moved the execution to another
+    /// non-terminal state (RUNNING, PAUSED, ...): Flow triggers with such <c>states</c>. Handlers must not block.
+    /// </summary>
+    public event Action<Execution>? ExecutionStateChanged;
 
     private void Publish(Execution execution)
     {

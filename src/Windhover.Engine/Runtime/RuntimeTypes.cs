@@ -23,6 +23,18 @@ public sealed record RuntimeOptions
     /// <summary>Resume unfinished executions from the store on start.</summary>
     public bool Recover { get; init; } = true;
 
+    /// <summary>
+    /// Key encrypting SECRET inputs at rest (Kestra's <c>kestra.encryption.secret-key</c>: 32 characters for AES-256).
+    /// Without it a flow with a SECRET input cannot be executed (a clear input error), as in Kestra.
+    /// </summary>
+    public string? EncryptionKey { get; init; }
+
+    /// <summary>
+    /// Largest serialized execution (bytes), as Kestra's JDBC queue message protection (<c>1048576</c> in its tests): a step
+    /// that would store a larger execution fails the execution instead. Null: no limit (measuring costs a serialization).
+    /// </summary>
+    public long? MaxExecutionSize { get; init; }
+
     /// <summary>Called for every committed step (after it is durable). Must not block.</summary>
     public Action<Execution>? OnStep { get; init; }
 }
@@ -42,10 +54,23 @@ public sealed record ExecutionRequest
 
     public string? ParentId { get; init; }
     public DateTimeOffset? ScheduleDate { get; init; }
+
+    /// <summary>
+    /// Return the execution as created (CREATED, as Kestra's API answers a creation) instead of after its first step.
+    /// </summary>
+    public bool ReturnCreated { get; init; }
+
+    /// <summary>Missing required inputs are null rather than refused (Flow trigger executions, as in Kestra).</summary>
+    public bool MissingRequiredInputsAllowed { get; init; }
+
+    /// <summary>Store the execution (CREATED, or as the concurrency limit decides) without starting it: the caller posts the start.</summary>
+    internal bool DeferStart { get; init; }
 }
 
 public sealed class FlowNotFoundException(string @namespace, string flowId, int? revision)
     : Exception(revision is null ? $"Unable to find flow '{@namespace}.{flowId}'" : $"Unable to find flow '{@namespace}.{flowId}' revision {revision}");
+
+public sealed class TaskRunNotFoundException(string executionId, string taskRunId) : Exception($"Task run '{taskRunId}' not found in execution '{executionId}'");
 
 public sealed class ExecutionNotFoundException(string executionId) : Exception($"Execution '{executionId}' not found")
 {

@@ -24,9 +24,15 @@ public interface IMetricStore
 
     /// <summary>The metrics of an execution in the order they were recorded.</summary>
     IReadOnlyList<MetricEntry> Find(string executionId);
+
+    /// <summary>As <see cref="Find"/>, for stores that read asynchronously.</summary>
+    Task<IReadOnlyList<MetricEntry>> FindAsync(string executionId, CancellationToken cancellationToken = default) => Task.FromResult(Find(executionId));
+
+    /// <summary>Removes the metrics of an execution (when it is deleted).</summary>
+    Task DeleteAsync(string executionId, CancellationToken cancellationToken = default) => Task.CompletedTask;
 }
 
-/// <summary>A process-local metric store (metrics are not persisted).</summary>
+/// <summary>A process-local metric store (tests, in-memory runtimes).</summary>
 public sealed class InMemoryMetricStore : IMetricStore
 {
     private readonly ConcurrentDictionary<string, List<MetricEntry>> _byExecution = new(StringComparer.Ordinal);
@@ -52,5 +58,11 @@ public sealed class InMemoryMetricStore : IMetricStore
         {
             return [.. list];
         }
+    }
+
+    public Task DeleteAsync(string executionId, CancellationToken cancellationToken = default)
+    {
+        _byExecution.TryRemove(executionId, out _);
+        return Task.CompletedTask;
     }
 }

@@ -7,4 +7,8 @@ public sealed record StoreSet(
     ILogStore Logs,
     IKvStore Kv,
     IFileStorage Files,
-    ITimerStore Timers);
+    ITimerStore Timers)
+{
+    /// <summary>Task run metrics; in memory unless the backend stores them.</summary>
+    public IMetricStore Metrics { get; init; } = new InMemoryMetricStore();
+}

@@ -20,8 +20,18 @@ public sealed record RunContextServices
     /// <summary>Where task metrics go (counters, timers).</summary>
     public IMetricStore Metrics { get; init; } = new InMemoryMetricStore();
 
+    /// <summary>Operations on other executions (the Resume task); null outside a runtime.</summary>
+    public IExecutionControl? Executions { get; init; }
+
     /// <summary>Where task working directories are created.</summary>
     public string WorkingDirectoryRoot { get; init; } = Path.Combine(Path.GetTempPath(), "windhover-work");
+}
+
+/// <summary>What tasks may do to executions (Kestra's ExecutionService as the Resume task uses it).</summary>
+public interface IExecutionControl
+{
+    /// <summary>Resumes a PAUSED execution with <c>onResume</c> inputs (validated against the Pause task's declarations).</summary>
+    Task<Execution> ResumeAsync(string executionId, IReadOnlyDictionary<string, object?>? inputs = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -103,6 +113,12 @@ public sealed class RunContext
                 _workingDirectory = path;
                 if (created && Work.WorkingDirectory is { } owner)
                 {
+                    if (Core.WorkingDirectoryCache.Settings(RenderValue(owner.Properties.GetValueOrDefault("cache"))) is { } cache)
+                    {
+                        Core.WorkingDirectoryCache.RestoreAsync(Storage, Core.WorkingDirectoryCache.UriFor(TaskRun.Namespace, TaskRun.FlowId, owner.Id), path,
+                            cache.Ttl, TimeProvider.GetUtcNow()).GetAwaiter().GetResult();
+                    }
+
                     WriteInputFiles(owner, path);
                 }
             }

@@ -44,7 +44,7 @@ public sealed class FlowTriggerListener : IAsyncDisposable
     /// <summary>Raised with each execution created by a Flow trigger.</summary>
     public event Action<Execution>? Triggered;
 
-    /// <summary>Listens to <see cref="LocalRuntime.ExecutionEnded"/>: every execution that reaches a terminal state is evaluated, in order.</summary>
+    /// <summary>Listens to <see cref="LocalRuntime.ExecutionEnded"/> and <see cref="LocalRuntime.ExecutionStateChanged"/>: every state an execution reaches is evaluated, in order (triggers without <c>states</c> only match terminal ones).</summary>
     public void Start()
     {
         if (_ended is not null)
@@ -54,16 +54,12 @@ public sealed class FlowTriggerListener : IAsyncDisposable
 
         _ended = Channel.CreateUnbounded<Execution>(new UnboundedChannelOptions { SingleReader = true });
         _runtime.ExecutionEnded += OnEnded;
+        _runtime.ExecutionStateChanged += OnEnded;
         var reader = _ended.Reader;
         _loop = Task.Run(async () =>
         {
             await foreach (var execution in reader.ReadAllAsync().ConfigureAwait(false))
             {
-                if (!execution.State.Current.IsTerminal())
-                {
-                    continue;
-                }
-
                 try
                 {
                     await HandleAsync(execution).ConfigureAwait(false);
@@ -81,6 +77,7 @@ public sealed class FlowTriggerListener : IAsyncDisposable
     public async Task StopAsync()
     {
         _runtime.ExecutionEnded -= OnEnded;
+        _runtime.ExecutionStateChanged -= OnEnded;
         _ended?.Writer.TryComplete();
         _ended = null;
         if (_loop is { } loop)
@@ -101,10 +98,6 @@ public sealed class FlowTriggerListener : IAsyncDisposable
     public async Task<IReadOnlyList<Execution>> HandleAsync(Execution ended, CancellationToken cancellationToken = default)
     {
         var created = new List<Execution>();
-        if (!ended.State.Current.IsTerminal())
-        {
-            return created;
-        }
 
         var step = ended.State.Histories.Length;
         if (_handled.TryGetValue(ended.Id, out var seen) && seen >= step)
@@ -236,6 +229,7 @@ public sealed class FlowTriggerListener : IAsyncDisposable
             Inputs = TriggerSupport.RenderInputs(trigger, expressions, context),
             Labels = labels,
             Trigger = new ExecutionTrigger { Id = trigger.Id, Type = trigger.CanonicalType, Variables = variables },
+            MissingRequiredInputsAllowed = true,
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -243,6 +237,8 @@ public sealed class FlowTriggerListener : IAsyncDisposable
     {
         ["flow"] = new Dictionary<string, object?>(StringComparer.Ordinal) { ["id"] = flow.Id, ["namespace"] = flow.Namespace, ["revision"] = (long)(flow.Revision ?? 1) },
         ["trigger"] = variables,
+        // As Kestra renders a Flow trigger with the triggering execution's run context: its task outputs are `outputs`.
+        ["outputs"] = Windhover.Engine.Executor.RunVariables.Outputs(ended),
         ["execution"] = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["id"] = ended.Id,

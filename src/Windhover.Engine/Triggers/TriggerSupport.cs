@@ -120,7 +120,7 @@ public static class TriggerSupport
     public static bool ScheduleConditionsMet(IEnumerable<ConditionDefinition> conditions, DateTimeOffset date, ExpressionEngine expressions, IReadOnlyDictionary<string, object?> context) =>
         conditions.All(c => ScheduleConditionMet(c.CanonicalType, c.Properties, date, expressions, context));
 
-    private static bool ScheduleConditionMet(string type, IReadOnlyDictionary<string, object?> p, DateTimeOffset date, ExpressionEngine expressions, IReadOnlyDictionary<string, object?> context)
+    internal static bool ScheduleConditionMet(string type, IReadOnlyDictionary<string, object?> p, DateTimeOffset date, ExpressionEngine expressions, IReadOnlyDictionary<string, object?> context)
     {
         var dot = type.LastIndexOf('.');
         var name = dot >= 0 ? type[(dot + 1)..] : type;

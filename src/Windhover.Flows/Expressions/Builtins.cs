@@ -35,7 +35,7 @@ internal static partial class Builtins
         {
             var key = RequireString(c, "key");
             var ns = c.GetString("namespace") ?? FlowNamespace(c);
-            return c.Host.Kv(ns, key, c.GetBool("errorOnMissing", true));
+            return c.Host.Kv(ns, key, c.GetBool("errorOnMissing", false)); // Kestra 0.21: a missing key is null unless errorOnMissing
         });
         yield return Def("read", ["path"], c => c.Host.Read(RequireString(c, "path")));
         yield return Def("fileURI", ["path"], c => c.Host.FileUri(RequireString(c, "path")));

@@ -37,11 +37,11 @@ public static class ConfigsApi
         health.MapGet("/readiness", Up).WithName("HealthReadiness");
 
         // The metrics recorded by the task runs of an execution (Kestra's PagedResults of MetricEntry).
-        routes.MapGet("/api/v1/metrics/{executionId}", (string executionId, HttpContext context) =>
+        routes.MapGet("/api/v1/metrics/{executionId}", async (string executionId, HttpContext context, CancellationToken cancellationToken) =>
         {
-            // Hosts without a local runtime have no metrics: an empty page, as Kestra answers for an execution without metrics.
-            var runtime = context.RequestServices.GetService(typeof(LocalRuntime)) as LocalRuntime;
-            IReadOnlyList<Engine.Stores.MetricEntry> metrics = runtime?.Metrics.Find(executionId) ?? [];
+            // From the store (SQLite for a local server); an execution without metrics answers an empty page, as Kestra does.
+            var stores = context.RequestServices.GetService(typeof(Engine.Stores.StoreSet)) as Engine.Stores.StoreSet;
+            IReadOnlyList<Engine.Stores.MetricEntry> metrics = stores is null ? [] : await stores.Metrics.FindAsync(executionId, cancellationToken);
             var results = new JsonArray();
             foreach (var m in metrics)
             {

@@ -47,6 +47,9 @@ public static partial class ExecutionsApi
             OrCreateAsync(context, executionId, "labels", ct, () => Call(context, SetLabelsAsync, executionId, ct))).WithName("SetLabelsOnExecution");
         group.MapPost("/{executionId}/state", (string executionId, HttpContext context, CancellationToken ct) =>
             OrCreateAsync(context, executionId, "state", ct, () => Call(context, ChangeTaskRunStateAsync, executionId, ct))).WithName("UpdateTaskRunState");
+        group.MapPost("/{executionId}/change-status", (string executionId, HttpContext context, CancellationToken ct) =>
+            OrCreateAsync(context, executionId, "change-status", ct, () => Call(context, ChangeStatusAsync, executionId, ct))).WithName("UpdateExecutionStatus");
+        group.MapPost("/{executionId}/eval/{taskRunId}", EvalAsync).WithName("EvalTaskRunExpression").DisableAntiforgery();
         group.MapGet("/{executionId}/follow", Follow).WithName("FollowExecution");
         group.MapGet("/{executionId}/file", DownloadFileAsync).WithName("DownloadFileFromExecution");
         group.MapGet("/{executionId}/file/metas", FileMetasAsync).WithName("GetFileMetadatasFromExecution");
@@ -283,11 +286,16 @@ public static partial class ExecutionsApi
     private static (IExecutionStore Store, IExecutionService Executions) Services(HttpContext context) =>
         (context.RequestServices.GetRequiredService<IExecutionStore>(), context.RequestServices.GetRequiredService<IExecutionService>());
 
-    private static async Task<NoContent> DeleteAsync(string executionId, IExecutionStore store, ILogStore logs, IFileStorage files, CancellationToken cancellationToken,
-        [FromQuery] bool? deleteLogs = null, [FromQuery] bool? deleteStorage = null)
+    private static async Task<NoContent> DeleteAsync(string executionId, IExecutionStore store, ILogStore logs, IFileStorage files, StoreSet stores,
+        CancellationToken cancellationToken, [FromQuery] bool? deleteLogs = null, [FromQuery] bool? deleteMetrics = null, [FromQuery] bool? deleteStorage = null)
     {
         var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
         await store.DeleteAsync(executionId, cancellationToken);
+        if (deleteMetrics ?? true)
+        {
+            await stores.Metrics.DeleteAsync(executionId, cancellationToken);
+        }
+
         if (deleteLogs ?? true)
         {
             await logs.DeleteAsync(executionId, cancellationToken);
@@ -358,12 +366,61 @@ public static partial class ExecutionsApi
     {
         var (store, executions) = Services(context);
         var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
-        if (execution.State.Current is not (State.Running or State.Created or State.Queued))
+        if (execution.State.Current is not State.Running)
         {
-            throw new ConflictException($"Execution {executionId} is {execution.State.Current.ToKestraName()} and cannot be paused");
+            // Kestra answers 422 here (an illegal argument, not a conflict).
+            throw new UnprocessableException($"Execution {executionId} is {execution.State.Current.ToKestraName()}: only a RUNNING execution can be paused");
         }
 
         return ApiJson.Execution(await executions.PauseAsync(executionId, cancellationToken));
+    }
+
+    private static async Task<RawJson> ChangeStatusAsync(string executionId, HttpContext context, CancellationToken cancellationToken)
+    {
+        var (store, executions) = Services(context);
+        var text = context.Request.Query["status"].FirstOrDefault();
+        if (string.IsNullOrEmpty(text))
+        {
+            throw new UnprocessableException("status: must not be null");
+        }
+
+        State status;
+        try
+        {
+            status = ApiHelpers.ParseState(text);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new UnprocessableException($"status: unknown state '{text}'");
+        }
+
+        if (!status.IsTerminal())
+        {
+            throw new UnprocessableException($"status: an execution can only be changed to a terminated state, not {status.ToKestraName()}");
+        }
+
+        var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
+        if (!execution.State.Current.IsTerminal())
+        {
+            throw new ConflictException($"Execution {executionId} is {execution.State.Current.ToKestraName()}: only a terminated execution can change status");
+        }
+
+        return ApiJson.Execution(await executions.ChangeStatusAsync(executionId, status, cancellationToken));
+    }
+
+    private static async Task<RawJson> EvalAsync(string executionId, string taskRunId, HttpRequest request, IExecutionStore store, IExecutionService executions,
+        CancellationToken cancellationToken)
+    {
+        var execution = await GetOrThrowAsync(store, executionId, cancellationToken);
+        if (execution.FindTaskRun(taskRunId) is null)
+        {
+            throw new NotFoundException($"Task run not found: {taskRunId}");
+        }
+
+        using var reader = new StreamReader(request.Body);
+        var expression = await reader.ReadToEndAsync(cancellationToken);
+        var result = await executions.EvaluateAsync(executionId, taskRunId, expression, cancellationToken);
+        return ApiJson.Node(new JsonObject { ["result"] = result.Result, ["error"] = result.Error, ["stackTrace"] = result.StackTrace });
     }
 
     private static async Task<RawJson> SetLabelsAsync(string executionId, HttpContext context, CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Windhover.Engine.Executions;
 using Windhover.Flows.Expressions;
 using Windhover.Flows.Model;
+using Windhover.Engine.Triggers;
 using Windhover.Server.Backend;
 using Windhover.Server.Json;
 
@@ -20,7 +21,6 @@ namespace Windhover.Server.Api;
 public static class WebhooksApi
 {
     public const string WebhookType = "io.kestra.plugin.core.trigger.Webhook";
-    private const string ExpressionCondition = "io.kestra.plugin.core.condition.Expression";
 
     public static RouteGroupBuilder MapWebhooksApi(this IEndpointRouteBuilder routes)
     {
@@ -31,7 +31,7 @@ public static class WebhooksApi
     }
 
     private static async Task<IResult> TriggerAsync(string @namespace, string id, string key, HttpRequest request, FlowService flows,
-        IExecutionService executions, ExpressionEngine expressions, CancellationToken cancellationToken)
+        IExecutionService executions, ExpressionEngine expressions, TimeProvider time, CancellationToken cancellationToken)
     {
         var flow = await flows.Store.GetAsync(@namespace, id, cancellationToken: cancellationToken)
             ?? throw new NotFoundException($"Flow not found: {@namespace}.{id}");
@@ -53,7 +53,8 @@ public static class WebhooksApi
             ["parameters"] = request.Query.ToDictionary(q => q.Key, q => (object?)q.Value.Select(v => (object?)v).ToList(), StringComparer.Ordinal),
         };
         var context = new Dictionary<string, object?>(flowVariables, StringComparer.Ordinal) { ["trigger"] = variables };
-        if (!ConditionsMet(trigger, expressions, context))
+        var labels = ExecutionsApi.MergeLabels(flow, TriggerLabels(trigger, expressions, context));
+        if (!WebhookConditions.Met(trigger.Conditions, flow.Flow, labels, time.GetUtcNow(), expressions, context))
         {
             return TypedResults.NoContent();
         }
@@ -65,7 +66,7 @@ public static class WebhooksApi
         {
             Flow = flow,
             Inputs = inputs,
-            Labels = ExecutionsApi.MergeLabels(flow, TriggerLabels(trigger, expressions, context)),
+            Labels = labels,
             Trigger = new ExecutionTrigger { Id = trigger.Id, Type = trigger.CanonicalType, Variables = variables },
         }, cancellationToken);
 
@@ -100,42 +101,6 @@ public static class WebhooksApi
             return null;
         }
     }
-
-    private static bool ConditionsMet(TriggerDefinition trigger, ExpressionEngine expressions, IReadOnlyDictionary<string, object?> context)
-    {
-        foreach (var condition in trigger.Conditions)
-        {
-            if (condition.CanonicalType == ExpressionCondition && condition.Properties.TryGetValue("expression", out var expression) && expression is string template)
-            {
-                object? result;
-                try
-                {
-                    result = expressions.RenderTyped(template, context);
-                }
-                catch (ExpressionException)
-                {
-                    return false;
-                }
-
-                if (!Truthy(result))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
-    private static bool Truthy(object? value) => value switch
-    {
-        null => false,
-        bool b => b,
-        string s => s.Trim().Equals("true", StringComparison.OrdinalIgnoreCase),
-        long l => l != 0,
-        double d => d != 0,
-        _ => true,
-    };
 
     private static ImmutableArray<ExecutionLabel> TriggerLabels(TriggerDefinition trigger, ExpressionEngine expressions, IReadOnlyDictionary<string, object?> context)
     {

@@ -40,6 +40,12 @@ public interface IExecutionService
 
     Task<Execution> ChangeTaskRunStateAsync(string id, string taskRunId, State state, CancellationToken cancellationToken = default);
 
+    /// <summary>Changes a terminated execution's state to another terminal state (throws <see cref="ConflictException"/> when it is not terminated).</summary>
+    Task<Execution> ChangeStatusAsync(string id, State state, CancellationToken cancellationToken = default);
+
+    /// <summary>Renders an expression with the variables of a task run; a rendering error is a result, not an exception.</summary>
+    Task<EvalResult> EvaluateAsync(string id, string taskRunId, string expression, CancellationToken cancellationToken = default);
+
     /// <summary>Completes with the execution once it is terminal (or with the last seen one when cancelled).</summary>
     Task<Execution> WaitForTerminalAsync(string id, CancellationToken cancellationToken = default);
 
@@ -64,6 +70,12 @@ public interface ITriggerService
     Task<IReadOnlyList<TriggerInfo>> ListAsync(CancellationToken cancellationToken = default);
     Task<TriggerInfo?> SetDisabledAsync(string @namespace, string flowId, string triggerId, bool disabled, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The answer of POST /executions/{id}/eval/{taskRunId}: the rendered text, or the error and its details.</summary>
+public sealed record EvalResult(string? Result, string? Error, string? StackTrace);
+
+/// <summary>A request that is well-formed but cannot be processed as asked (HTTP 422), e.g. pausing a terminated execution.</summary>
+public sealed class UnprocessableException(string message) : Exception(message);
 
 /// <summary>Invalid execution inputs (HTTP 422); the message names the input.</summary>
 public sealed class InputValidationException(string message) : Exception(message);

@@ -70,6 +70,15 @@ public sealed class FlowService(IFlowStore store, FlowParser parser)
 
     private async Task<FlowRecord> SaveAsync(Flow flow, CancellationToken cancellationToken)
     {
+        foreach (var trigger in flow.Triggers.Where(t => t.CanonicalType == Api.WebhooksApi.WebhookType))
+        {
+            if (Windhover.Engine.Triggers.WebhookConditions.Unsupported(trigger.Conditions) is { } unsupported)
+            {
+                throw new InvalidFlowException($"triggers[{trigger.Id}].conditions: condition type '{unsupported}' cannot be evaluated for a Webhook trigger " +
+                    "(supported: Expression, DayWeek, DayWeekInMonth, Weekend, Weekday, TimeBetween, DateTimeBetween, ExecutionFlow, ExecutionNamespace, ExecutionLabels, Not, Or)");
+            }
+        }
+
         var record = await store.SaveAsync(flow, cancellationToken);
         Saved?.Invoke(record);
         return record;

@@ -28,6 +28,7 @@ public sealed class RuntimeExecutionService(LocalRuntime runtime) : IExecutionSe
             Labels = request.Labels,
             Trigger = request.Trigger,
             ScheduleDate = request.ScheduleDate,
+            ReturnCreated = true,
         }, cancellationToken);
     });
 
@@ -52,7 +53,34 @@ public sealed class RuntimeExecutionService(LocalRuntime runtime) : IExecutionSe
         });
 
     public Task<Execution> PauseAsync(string id, CancellationToken cancellationToken = default) =>
-        throw new ConflictException("Pausing a running execution is not supported by the local runtime yet");
+        MapAsync(() => runtime.PauseAsync(id, cancellationToken));
+
+    public Task<Execution> ChangeStatusAsync(string id, State state, CancellationToken cancellationToken = default) =>
+        MapAsync(() => runtime.ChangeStatusAsync(id, state, cancellationToken));
+
+    public async Task<EvalResult> EvaluateAsync(string id, string taskRunId, string expression, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return new EvalResult(await runtime.EvaluateAsync(id, taskRunId, expression, cancellationToken), null, null);
+        }
+        catch (ExecutionNotFoundException e)
+        {
+            throw new NotFoundException(e.Message);
+        }
+        catch (TaskRunNotFoundException e)
+        {
+            throw new NotFoundException(e.Message);
+        }
+        catch (FlowNotFoundException e)
+        {
+            throw new NotFoundException(e.Message);
+        }
+        catch (Windhover.Flows.Expressions.ExpressionException e)
+        {
+            return new EvalResult(null, e.Message, e.ToString());
+        }
+    }
 
     public Task<Execution> SetLabelsAsync(string id, ImmutableArray<ExecutionLabel> labels, CancellationToken cancellationToken = default) =>
         MapAsync(() => runtime.SetLabelsAsync(id, labels, cancellationToken));

@@ -35,6 +35,7 @@ internal static class ErrorHandling
         NotFoundException => (StatusCodes.Status404NotFound, e.Message),
         ConflictException => (StatusCodes.Status409Conflict, e.Message),
         InvalidFlowException => (StatusCodes.Status422UnprocessableEntity, e.Message),
+        UnprocessableException => (StatusCodes.Status422UnprocessableEntity, e.Message),
         InputValidationException => (StatusCodes.Status422UnprocessableEntity, e.Message.StartsWith("Invalid entity", StringComparison.Ordinal) ? e.Message : "Invalid entity: " + e.Message),
         BadRequestException => (StatusCodes.Status400BadRequest, e.Message),
         BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => (413, "Request body too large"),

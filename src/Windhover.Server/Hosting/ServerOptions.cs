@@ -22,6 +22,12 @@ public sealed record ServerOptions
     /// <summary>Largest flow source (bytes).</summary>
     public int MaxFlowSize { get; init; } = 1024 * 1024;
 
+    /// <summary>Key encrypting SECRET inputs at rest (Kestra's <c>kestra.encryption.secret-key</c>, 32 characters); none: SECRET inputs are refused.</summary>
+    public string? EncryptionKey { get; init; }
+
+    /// <summary>Largest serialized execution in bytes (Kestra's queue message protection, e.g. 1048576); beyond, the execution fails. Null: no limit.</summary>
+    public long? MaxExecutionSize { get; init; }
+
     /// <summary>Run the Schedule trigger loop and the Flow trigger listener in this process.</summary>
     public bool RunTriggers { get; init; } = true;
     public string Version { get; init; } = typeof(ServerOptions).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";

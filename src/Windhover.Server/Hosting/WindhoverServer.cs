@@ -100,6 +100,8 @@ public static class WindhoverServer
             TimeProvider = sp.GetRequiredService<TimeProvider>(),
             Expressions = sp.GetRequiredService<ExpressionEngine>(),
             WorkingDirectoryRoot = Path.Combine(Path.GetFullPath(options.DataPath), "work"),
+            EncryptionKey = options.EncryptionKey,
+            MaxExecutionSize = options.MaxExecutionSize,
         }));
         services.TryAddSingleton<IExecutionService, RuntimeExecutionService>();
         services.AddWindhoverUi();

@@ -571,12 +571,14 @@ public static class ExpressionCases
         C("{{ kv('my_key') }}", "company.team:my_key"),
         C("{{ kv('my_key', namespace='other.ns') }}", "other.ns:my_key"),
         C("[{{ kv('missing', errorOnMissing=false) }}]", "[]"),
+        C("[{{ kv('missing') }}]", "[]"),
+        C("[{{ kv('missing').field ?? 'none' }}]", "[none]"),
+        E("{{ kv('missing', 'company.team', true) }}", "The key 'missing' does not exist in the namespace 'company.team'"),
         C("{{ read('kestra:///file.txt') }}", "content of kestra:///file.txt"),
         C("{{ errorLogs() | length }}", "1"),
         C("{{ errorLogs()[0].message }}", "boom"),
         C("{{ fileURI('data.csv') }}", "kestra:///ns/data.csv"),
         E("{{ secret('MISSING') }}", "Cannot find secret for key 'MISSING'"),
-        E("{{ kv('missing') }}", "The key 'missing' does not exist"),
         E("{{ secret() }}", "expects an argument 'key'"),
 
         // ---------- currentEachOutput

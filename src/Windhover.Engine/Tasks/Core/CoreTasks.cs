@@ -3,6 +3,7 @@ using System.Globalization;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Executor;
 using Windhover.Flows.Expressions;
+using Windhover.Engine.Runtime;
 
 namespace Windhover.Engine.Tasks.Core;
 
@@ -19,6 +20,7 @@ public static class CoreTasks
         .Register(P + "execution.Fail", new FailTask())
         .Register(P + "execution.Exit", new ExitTask())
         .Register(P + "execution.Labels", new LabelsTask())
+        .Register(P + "execution.Resume", new ResumeTask())
         .Register(P + "flow.Sleep", new SleepTask())
         .Register(P + "kv.Set", new KvSetTask())
         .Register(P + "kv.Get", new KvGetTask())
@@ -130,6 +132,44 @@ public sealed class ExitTask : IRunnableTask
             _ => throw new TaskPropertyException($"Invalid value for property 'state': '{text}' (expected SUCCESS, WARNING, KILLED, FAILED or CANCELED)"),
         };
         return Task.FromResult(new TaskOutcome { State = state is State.Warning ? State.Warning : State.Success, ExitExecution = state });
+    }
+}
+
+/// <summary>
+/// <c>io.kestra.plugin.core.execution.Resume</c>: resumes the PAUSED execution <c>executionId</c> (default: the current
+/// one) with <c>inputs</c> as its <c>onResume</c> inputs. Fails when that execution is not paused.
+/// </summary>
+public sealed class ResumeTask : IRunnableTask
+{
+    public async Task<TaskOutcome> RunAsync(RunContext context, CancellationToken cancellationToken)
+    {
+        var control = context.Services.Executions ?? throw new TaskFailedException("Resuming an execution needs a runtime");
+        var executionId = context.HasProperty("executionId") ? context.Render<string>("executionId") : context.TaskRun.ExecutionId;
+        if (string.IsNullOrWhiteSpace(executionId))
+        {
+            throw new TaskPropertyException("Property 'executionId' must not be empty");
+        }
+
+        var inputs = context.HasProperty("inputs") ? context.RenderValue(context.RawProperty("inputs")) as IReadOnlyDictionary<string, object?> : null;
+        try
+        {
+            await control.ResumeAsync(executionId, inputs, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new TaskFailedException(e.Message);
+        }
+        catch (ExecutionNotFoundException e)
+        {
+            throw new TaskFailedException(e.Message);
+        }
+        catch (Windhover.Engine.Inputs.InputValidationException e)
+        {
+            throw new TaskFailedException(e.Message);
+        }
+
+        context.Logger.Info($"Resumed execution {executionId}");
+        return TaskOutcome.Success();
     }
 }
 
