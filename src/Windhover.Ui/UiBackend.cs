@@ -16,6 +16,18 @@ public interface IUiBackend
     Task<Execution> ExecuteAsync(FlowRecord flow, IReadOnlyDictionary<string, object?> inputs, CancellationToken cancellationToken);
 
     Task<Execution> KillAsync(string executionId, CancellationToken cancellationToken);
+
+    /// <summary>Restarts a FAILED (or KILLED, WARNING) execution from its failed task runs; the same execution.</summary>
+    Task<Execution> RestartAsync(string executionId, CancellationToken cancellationToken);
+
+    /// <summary>A new execution replaying this one, from <paramref name="taskRunId"/> when given; returns the new execution.</summary>
+    Task<Execution> ReplayAsync(string executionId, string? taskRunId, CancellationToken cancellationToken);
+
+    /// <summary>Resumes a PAUSED execution with raw (form string) <c>onResume</c> inputs.</summary>
+    Task<Execution> ResumeAsync(string executionId, IReadOnlyDictionary<string, object?> inputs, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the execution's labels (system labels kept).</summary>
+    Task<Execution> SetLabelsAsync(string executionId, IReadOnlyList<ExecutionLabel> labels, CancellationToken cancellationToken);
 }
 
 /// <summary>An operation the user can correct (invalid flow, invalid input, conflict): shown on the page.</summary>

@@ -50,6 +50,18 @@ pre.json { background:var(--code); border:1px solid var(--line); border-radius:6
 .logs { max-height:420px; overflow:auto; background:var(--code); border:1px solid var(--line); border-radius:6px; padding:8px; }
 .logs div { white-space:pre-wrap; } .logs .ERROR { color:var(--bad); } .logs .WARN { color:var(--warn); }
 .pager { margin-top:10px; }
+button.small, .btn.small { padding:2px 8px; font-size:12px; }
+.sr { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); }
+.label { display:inline-block; font-size:12px; padding:1px 8px; margin:0 4px 2px 0; border-radius:10px; background:var(--code); border:1px solid var(--line); }
+details.edit-labels { margin:8px 0; } details.edit-labels summary { cursor:pointer; color:var(--accent); }
+div.json { background:var(--code); border:1px solid var(--line); border-radius:6px; padding:8px 10px; overflow:auto; max-height:420px; font-family:ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size:13px; }
+details.j > summary { cursor:pointer; color:var(--muted); } .j-body { padding-left:18px; border-left:1px dotted var(--line); margin-left:4px; }
+.j-key { color:var(--accent); } .j-str { color:var(--ok); } .j-lit { color:var(--warn); } .j-null { color:var(--muted); } a.j-file { font-weight:600; }
+svg.gantt { background:var(--panel); border:1px solid var(--line); border-radius:8px; max-width:100%; }
+svg.gantt text { fill:var(--fg); font:12px system-ui, sans-serif; } svg.gantt text.tick { fill:var(--muted); font-size:11px; }
+svg.gantt line.tick { stroke:var(--line); }
+svg.gantt rect.bar { fill:var(--muted); } svg.gantt rect.SUCCESS { fill:var(--ok); } svg.gantt rect.FAILED, svg.gantt rect.KILLED { fill:var(--bad); }
+svg.gantt rect.RUNNING, svg.gantt rect.CREATED { fill:var(--run); } svg.gantt rect.WARNING, svg.gantt rect.PAUSED, svg.gantt rect.KILLING { fill:var(--warn); }
 svg.topology text { fill:var(--fg); font:12px system-ui, sans-serif; }
 svg.topology rect.task { fill:var(--panel); stroke:var(--accent); } svg.topology rect.group { fill:none; stroke:var(--muted); stroke-dasharray:4 3; }
 svg.topology line { stroke:var(--muted); }

@@ -79,6 +79,20 @@ public sealed class BrowserHarness : IAsyncDisposable
         return new BrowserHarness(app, address, playwright, browser, context, page);
     }
 
+    /// <summary>Creates a flow through the REST API (the editor itself is covered by <see cref="UiTests"/>).</summary>
+    public async Task CreateFlowAsync(string yaml)
+    {
+        var response = await Page.APIRequest.PostAsync("/api/v1/flows", new APIRequestContextOptions
+        {
+            Headers = new Dictionary<string, string> { ["Content-Type"] = "application/x-yaml" },
+            DataString = yaml,
+        });
+        if (!response.Ok)
+        {
+            throw new InvalidOperationException($"Creating the flow failed: {response.Status} {await response.TextAsync()}");
+        }
+    }
+
     public Task ScreenshotAsync(string name) =>
         Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Stores;
 using Windhover.Server.Backend;
@@ -6,7 +7,7 @@ using Windhover.Ui;
 namespace Windhover.Server.Hosting;
 
 /// <summary>Binds the web UI's port to the same services the REST API uses.</summary>
-internal sealed class ServerUiBackend(FlowService flows, IExecutionService executions) : IUiBackend
+internal sealed class ServerUiBackend(FlowService flows, IExecutionService executions, IExecutionStore store) : IUiBackend
 {
     public async Task<FlowRecord> SaveFlowAsync(string? @namespace, string? id, string source, CancellationToken cancellationToken)
     {
@@ -41,6 +42,65 @@ internal sealed class ServerUiBackend(FlowService flows, IExecutionService execu
             return await executions.KillAsync(executionId, cancellationToken);
         }
         catch (Exception e) when (e is ConflictException or NotFoundException)
+        {
+            throw new UiException(e.Message, e);
+        }
+    }
+
+    public Task<Execution> RestartAsync(string executionId, CancellationToken cancellationToken) =>
+        MapAsync(async () =>
+        {
+            var execution = await RequireAsync(executionId, cancellationToken);
+            if (!execution.State.Current.IsTerminal() || execution.State.Current is State.Success)
+            {
+                throw new ConflictException($"Execution {executionId} is {execution.State.Current.ToKestraName()} and cannot be restarted");
+            }
+
+            return await executions.RestartAsync(executionId, null, cancellationToken);
+        });
+
+    public Task<Execution> ReplayAsync(string executionId, string? taskRunId, CancellationToken cancellationToken) =>
+        MapAsync(async () =>
+        {
+            var execution = await RequireAsync(executionId, cancellationToken);
+            if (taskRunId is not null && execution.FindTaskRun(taskRunId) is null)
+            {
+                throw new NotFoundException($"Task run not found: {taskRunId}");
+            }
+
+            return await executions.ReplayAsync(executionId, taskRunId, null, cancellationToken);
+        });
+
+    public Task<Execution> ResumeAsync(string executionId, IReadOnlyDictionary<string, object?> inputs, CancellationToken cancellationToken) =>
+        MapAsync(async () =>
+        {
+            var execution = await RequireAsync(executionId, cancellationToken);
+            if (execution.State.Current is not State.Paused)
+            {
+                throw new ConflictException($"Execution {executionId} is {execution.State.Current.ToKestraName()}, not PAUSED");
+            }
+
+            return await executions.ResumeAsync(executionId, inputs, [], cancellationToken);
+        });
+
+    public Task<Execution> SetLabelsAsync(string executionId, IReadOnlyList<ExecutionLabel> labels, CancellationToken cancellationToken) =>
+        MapAsync(async () =>
+        {
+            await RequireAsync(executionId, cancellationToken);
+            var checkedLabels = labels.Select(l => Windhover.Server.Api.ApiHelpers.CheckLabel(l.Key, l.Value)).ToImmutableArray();
+            return await executions.SetLabelsAsync(executionId, checkedLabels, cancellationToken);
+        });
+
+    private async Task<Execution> RequireAsync(string executionId, CancellationToken cancellationToken) =>
+        await store.GetAsync(executionId, cancellationToken) ?? throw new NotFoundException($"Execution not found: {executionId}");
+
+    private static async Task<Execution> MapAsync(Func<Task<Execution>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (e is ConflictException or NotFoundException or InputValidationException or InvalidOperationException or ArgumentException)
         {
             throw new UiException(e.Message, e);
         }
