@@ -28,7 +28,16 @@ public interface IUiBackend
 
     /// <summary>Replaces the execution's labels (system labels kept).</summary>
     Task<Execution> SetLabelsAsync(string executionId, IReadOnlyList<ExecutionLabel> labels, CancellationToken cancellationToken);
+
+    /// <summary>Every trigger the flows declare, with its persisted state.</summary>
+    Task<IReadOnlyList<UiTrigger>> TriggersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Enables or disables a trigger; throws <see cref="UiException"/> when the flow or trigger does not exist.</summary>
+    Task SetTriggerDisabledAsync(string @namespace, string flowId, string triggerId, bool disabled, CancellationToken cancellationToken);
 }
+
+/// <summary>A trigger as the triggers page shows it.</summary>
+public sealed record UiTrigger(string Namespace, string FlowId, string TriggerId, string Type, DateTimeOffset? NextFire, DateTimeOffset? LastFire, bool Disabled, string? LastExecutionId);
 
 /// <summary>An operation the user can correct (invalid flow, invalid input, conflict): shown on the page.</summary>
 public sealed class UiException(string message, Exception? inner = null) : Exception(message, inner);

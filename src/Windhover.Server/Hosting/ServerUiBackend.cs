@@ -1,13 +1,14 @@
 using System.Collections.Immutable;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Stores;
+using Windhover.Engine.Triggers;
 using Windhover.Server.Backend;
 using Windhover.Ui;
 
 namespace Windhover.Server.Hosting;
 
 /// <summary>Binds the web UI's port to the same services the REST API uses.</summary>
-internal sealed class ServerUiBackend(FlowService flows, IExecutionService executions, IExecutionStore store) : IUiBackend
+internal sealed class ServerUiBackend(FlowService flows, IExecutionService executions, IExecutionStore store, ITriggerService triggers, ITriggerStateStore triggerStates) : IUiBackend
 {
     public async Task<FlowRecord> SaveFlowAsync(string? @namespace, string? id, string source, CancellationToken cancellationToken)
     {
@@ -90,6 +91,22 @@ internal sealed class ServerUiBackend(FlowService flows, IExecutionService execu
             var checkedLabels = labels.Select(l => Windhover.Server.Api.ApiHelpers.CheckLabel(l.Key, l.Value)).ToImmutableArray();
             return await executions.SetLabelsAsync(executionId, checkedLabels, cancellationToken);
         });
+
+    public async Task<IReadOnlyList<UiTrigger>> TriggersAsync(CancellationToken cancellationToken)
+    {
+        // The API's "date" falls back to the state's update time; the page shows the real last fire only.
+        var states = (await triggerStates.ListAsync(cancellationToken)).ToDictionary(s => s.Key);
+        return [.. (await triggers.ListAsync(cancellationToken)).Select(t => new UiTrigger(t.Namespace, t.FlowId, t.TriggerId, t.Type, t.NextExecutionDate,
+            states.GetValueOrDefault((t.Namespace, t.FlowId, t.TriggerId))?.LastFire, t.Disabled, t.ExecutionId))];
+    }
+
+    public async Task SetTriggerDisabledAsync(string @namespace, string flowId, string triggerId, bool disabled, CancellationToken cancellationToken)
+    {
+        if (await triggers.SetDisabledAsync(@namespace, flowId, triggerId, disabled, cancellationToken) is null)
+        {
+            throw new UiException($"Trigger not found: {@namespace}.{flowId}.{triggerId}");
+        }
+    }
 
     private async Task<Execution> RequireAsync(string executionId, CancellationToken cancellationToken) =>
         await store.GetAsync(executionId, cancellationToken) ?? throw new NotFoundException($"Execution not found: {executionId}");
