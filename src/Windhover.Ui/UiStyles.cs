@@ -43,7 +43,18 @@ pre.json { background:var(--code); border:1px solid var(--line); border-radius:6
 .editor .gutter { flex:none; padding:8px 6px; text-align:right; color:var(--muted); user-select:none; border-right:1px solid var(--line); }
 .editor .gutter span { display:block; padding:0 4px; } .editor .gutter span.err { background:var(--bad); color:#fff; border-radius:3px; }
 .editor textarea, .editor .gutter { font-family:ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size:13px; line-height:20px; }
-.editor textarea { flex:1; border:0; border-radius:0; background:transparent; padding:8px; resize:none; white-space:pre; overflow:hidden; min-height:300px; tab-size:2; }
+.editor textarea { flex:1; border:0; border-radius:0; background:transparent; padding:8px; resize:none; white-space:pre; overflow:hidden; min-height:300px; tab-size:2; position:relative; z-index:1; }
+.editor .code { flex:1; position:relative; display:flex; min-width:0; }
+.editor pre.hl { display:none; position:absolute; inset:0; margin:0; padding:8px; border:0; overflow:hidden; white-space:pre; pointer-events:none; tab-size:2;
+  font-family:ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size:13px; line-height:20px; color:var(--fg); }
+.editor.hl pre.hl { display:block; } .editor.hl textarea { color:transparent; caret-color:var(--fg); }
+.y-k { color:var(--accent); font-weight:600; } .y-s { color:var(--ok); } .y-e { color:#b15dd6; } .y-l { color:var(--warn); } .y-c { color:var(--muted); font-style:italic; } .y-p { color:var(--muted); }
+pre.source { background:var(--code); border:1px solid var(--line); border-radius:6px; padding:8px 0; margin:0; overflow:auto; line-height:20px; }
+pre.source span.ln { display:inline-block; width:3.2em; padding-right:8px; text-align:right; color:var(--muted); user-select:none; }
+table.diff { font-family:ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size:13px; }
+table.diff td { padding:0 8px; border:0; white-space:pre; line-height:20px; } table.diff td.n { color:var(--muted); text-align:right; width:3em; user-select:none; }
+table.diff tr.add { background:color-mix(in srgb, var(--ok) 16%, transparent); } table.diff tr.del { background:color-mix(in srgb, var(--bad) 16%, transparent); }
+table.diff td.sign { width:1em; color:var(--muted); }
 .problems { list-style:none; padding:0; margin:8px 0; } .problems li { color:var(--bad); padding:2px 0; }
 .muted { color:var(--muted); }
 .tree td:first-child { white-space:nowrap; }
