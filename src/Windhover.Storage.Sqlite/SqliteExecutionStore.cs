@@ -240,6 +240,29 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
             return new PagedResult<ExecutionSummary>(results, total);
         }));
 
+    public Task<IReadOnlyList<ExecutionCountBucket>> CountByStateAsync(ExecutionQuery query, DateTimeOffset from, TimeSpan bucket, int buckets, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(bucket, TimeSpan.Zero);
+        return Task.FromResult(database.Read<IReadOnlyList<ExecutionCountBucket>>(connection =>
+        {
+            // One range walk of the list index (start_date leads; state is covered).
+            using var command = connection.CreateCommand();
+            var where = Where(command, query with { StartDate = from, EndDate = null, States = [] });
+            command.CommandText = $"SELECT (start_date - $from) / $bucket AS b, state, COUNT(*) FROM executions e WHERE {where} AND start_date < $to GROUP BY b, state";
+            command.Parameters.AddWithValue("$from", from.UtcTicks);
+            command.Parameters.AddWithValue("$bucket", bucket.Ticks);
+            command.Parameters.AddWithValue("$to", (from + (bucket * buckets)).UtcTicks);
+            using var reader = command.ExecuteReader();
+            var list = new List<ExecutionCountBucket>();
+            while (reader.Read())
+            {
+                list.Add(new ExecutionCountBucket((int)reader.GetInt64(0), StateExtensions.ParseKestraName(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return [.. list.OrderBy(b => b.Bucket).ThenBy(b => b.State)];
+        }));
+    }
+
     public Task<long> CountAsync(ExecutionQuery query, CancellationToken cancellationToken = default) =>
         Task.FromResult(database.Read(connection =>
         {

@@ -73,6 +73,11 @@ svg.gantt text { fill:var(--fg); font:12px system-ui, sans-serif; } svg.gantt te
 svg.gantt line.tick { stroke:var(--line); }
 svg.gantt rect.bar { fill:var(--muted); } svg.gantt rect.SUCCESS { fill:var(--ok); } svg.gantt rect.FAILED, svg.gantt rect.KILLED { fill:var(--bad); }
 svg.gantt rect.RUNNING, svg.gantt rect.CREATED { fill:var(--run); } svg.gantt rect.WARNING, svg.gantt rect.PAUSED, svg.gantt rect.KILLING { fill:var(--warn); }
+svg.chart text.tick { fill:var(--muted); font:11px system-ui, sans-serif; } svg.chart line.axis { stroke:var(--line); }
+.s-SUCCESS { fill:var(--ok); background:var(--ok); } .s-WARNING { fill:var(--warn); background:var(--warn); } .s-FAILED { fill:var(--bad); background:var(--bad); }
+.s-KILLED { fill:#8a3b8f; background:#8a3b8f; } .s-RUNNING { fill:var(--run); background:var(--run); } .s-OTHER { fill:var(--muted); background:var(--muted); }
+ul.legend { list-style:none; margin:8px 0 0; padding:0; gap:16px; font-size:13px; } .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; }
+.error-cell { color:var(--bad); white-space:pre-wrap; max-width:520px; }
 svg.topology text { fill:var(--fg); font:12px system-ui, sans-serif; }
 svg.topology rect.task { fill:var(--panel); stroke:var(--accent); } svg.topology rect.group { fill:none; stroke:var(--muted); stroke-dasharray:4 3; }
 svg.topology line { stroke:var(--muted); }
