@@ -32,6 +32,18 @@ public interface IUiBackend
     /// <summary>Every trigger the flows declare, with its persisted state.</summary>
     Task<IReadOnlyList<UiTrigger>> TriggersAsync(CancellationToken cancellationToken);
 
+    /// <summary>Whether the server has authentication configured (then the UI has a sign-in page).</summary>
+    bool SignInRequired { get; }
+
+    /// <summary>The user of the request's UI session cookie, if it carries a valid one.</summary>
+    string? SignedInUser(Microsoft.AspNetCore.Http.HttpContext context);
+
+    /// <summary>Checks the credentials and, when right, sets the session cookie on the response.</summary>
+    bool SignIn(Microsoft.AspNetCore.Http.HttpContext context, string? user, string? password);
+
+    /// <summary>Clears the session cookie.</summary>
+    void SignOut(Microsoft.AspNetCore.Http.HttpContext context);
+
     /// <summary>Enables or disables a trigger; throws <see cref="UiException"/> when the flow or trigger does not exist.</summary>
     Task SetTriggerDisabledAsync(string @namespace, string flowId, string triggerId, bool disabled, CancellationToken cancellationToken);
 }

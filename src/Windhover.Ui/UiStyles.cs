@@ -78,6 +78,8 @@ svg.chart text.tick { fill:var(--muted); font:11px system-ui, sans-serif; } svg.
 .s-KILLED { fill:#8a3b8f; background:#8a3b8f; } .s-RUNNING { fill:var(--run); background:var(--run); } .s-OTHER { fill:var(--muted); background:var(--muted); }
 ul.legend { list-style:none; margin:8px 0 0; padding:0; gap:16px; font-size:13px; } .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; }
 .error-cell { color:var(--bad); white-space:pre-wrap; max-width:520px; }
+main.bare { display:flex; justify-content:center; padding-top:12vh; } .signin { width:340px; } .signin input:not([type=hidden]) { width:100%; }
+form.signout { display:flex; flex-direction:column; gap:6px; align-items:flex-start; margin-top:auto; padding:0 4px; } form.signout + .theme { margin-top:0; }
 svg.topology text { fill:var(--fg); font:12px system-ui, sans-serif; }
 svg.topology rect.task { fill:var(--panel); stroke:var(--accent); } svg.topology rect.group { fill:none; stroke:var(--muted); stroke-dasharray:4 3; }
 svg.topology line { stroke:var(--muted); }

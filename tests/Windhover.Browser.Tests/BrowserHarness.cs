@@ -48,7 +48,7 @@ public sealed class BrowserHarness : IAsyncDisposable
     /// <summary>Where screenshots go: <c>bin/.../artifacts</c> next to the test assembly.</summary>
     public static string ArtifactsDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts");
 
-    public static async Task<BrowserHarness> StartAsync()
+    public static async Task<BrowserHarness> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
     {
         if (!File.Exists(ChromiumFactAttribute.ChromiumPath))
         {
@@ -61,6 +61,7 @@ public sealed class BrowserHarness : IAsyncDisposable
             DataPath = Path.Combine(Path.GetTempPath(), "windhover-browser-" + Guid.NewGuid().ToString("N")),
             FlowPath = null,
         };
+        options = configure?.Invoke(options) ?? options;
         var app = WindhoverServer.Build(options, _ => { }, _ => { });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Microsoft.AspNetCore.Http;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Stores;
 using Windhover.Engine.Triggers;
@@ -8,7 +9,7 @@ using Windhover.Ui;
 namespace Windhover.Server.Hosting;
 
 /// <summary>Binds the web UI's port to the same services the REST API uses.</summary>
-internal sealed class ServerUiBackend(FlowService flows, IExecutionService executions, IExecutionStore store, ITriggerService triggers, ITriggerStateStore triggerStates) : IUiBackend
+internal sealed class ServerUiBackend(FlowService flows, IExecutionService executions, IExecutionStore store, ITriggerService triggers, ITriggerStateStore triggerStates, UiSessions sessions) : IUiBackend
 {
     public async Task<FlowRecord> SaveFlowAsync(string? @namespace, string? id, string source, CancellationToken cancellationToken)
     {
@@ -107,6 +108,31 @@ internal sealed class ServerUiBackend(FlowService flows, IExecutionService execu
             throw new UiException($"Trigger not found: {@namespace}.{flowId}.{triggerId}");
         }
     }
+
+    public bool SignInRequired => sessions.Enabled;
+
+    public string? SignedInUser(HttpContext context) => sessions.Enabled ? sessions.User(context.Request.Cookies[UiSessions.CookieName]) : null;
+
+    public bool SignIn(HttpContext context, string? user, string? password)
+    {
+        if (!sessions.Enabled || !sessions.CheckCredentials(user, password))
+        {
+            return false;
+        }
+
+        context.Response.Cookies.Append(UiSessions.CookieName, sessions.Issue(string.IsNullOrEmpty(user) ? "token" : user), new CookieOptions
+        {
+            Path = "/",
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = context.Request.IsHttps,
+            MaxAge = UiSessions.Lifetime,
+        });
+        return true;
+    }
+
+    public void SignOut(HttpContext context) =>
+        context.Response.Cookies.Delete(UiSessions.CookieName, new CookieOptions { Path = "/", HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps });
 
     private async Task<Execution> RequireAsync(string executionId, CancellationToken cancellationToken) =>
         await store.GetAsync(executionId, cancellationToken) ?? throw new NotFoundException($"Execution not found: {executionId}");
