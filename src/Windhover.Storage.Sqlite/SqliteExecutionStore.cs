@@ -17,6 +17,8 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
 {
     private const string SummaryColumns = "id, namespace, flow_id, flow_revision, state, start_date, end_date, labels, parent_id, original_id, trigger_id, trigger_type";
 
+    private static string SummaryColumnsOf(string alias) => string.Join(", ", SummaryColumns.Split(", ").Select(c => alias + "." + c));
+
     public Task<Execution?> GetAsync(string id, CancellationToken cancellationToken = default) =>
         Task.FromResult(database.Read(connection => Load(connection, id)));
 
@@ -204,9 +206,14 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
         Task.FromResult(database.Read(connection =>
         {
             using var command = connection.CreateCommand();
-            var where = Where(command, query);
-            command.CommandText = $"SELECT {SummaryColumns} FROM executions e WHERE {where} " +
-                (query.Ascending ? "ORDER BY start_date, id" : "ORDER BY start_date DESC, id DESC") + " LIMIT $limit OFFSET $offset";
+            var where = Where(command, query, pageOrder: true);
+            // Deferred join: the page's rowids come from a covering list index (OFFSET skips index entries, not rows),
+            // then only those rows are read.
+            var order = query.Ascending ? "start_date, id" : "start_date DESC, id DESC";
+            var outerOrder = query.Ascending ? "x.start_date, x.id" : "x.start_date DESC, x.id DESC";
+            command.CommandText =
+                $"SELECT {SummaryColumnsOf("x")} FROM (SELECT e.rowid AS r FROM executions e WHERE {where} ORDER BY {order} LIMIT $limit OFFSET $offset) k " +
+                $"JOIN executions x ON x.rowid = k.r ORDER BY {outerOrder}";
             command.Parameters.AddWithValue("$limit", query.Size);
             command.Parameters.AddWithValue("$offset", (long)(Math.Max(query.Page, 1) - 1) * query.Size);
             var results = new List<ExecutionSummary>();
@@ -233,6 +240,29 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
             return new PagedResult<ExecutionSummary>(results, total);
         }));
 
+    public Task<IReadOnlyList<ExecutionCountBucket>> CountByStateAsync(ExecutionQuery query, DateTimeOffset from, TimeSpan bucket, int buckets, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(bucket, TimeSpan.Zero);
+        return Task.FromResult(database.Read<IReadOnlyList<ExecutionCountBucket>>(connection =>
+        {
+            // One range walk of the list index (start_date leads; state is covered).
+            using var command = connection.CreateCommand();
+            var where = Where(command, query with { StartDate = from, EndDate = null, States = [] });
+            command.CommandText = $"SELECT (start_date - $from) / $bucket AS b, state, COUNT(*) FROM executions e WHERE {where} AND start_date < $to GROUP BY b, state";
+            command.Parameters.AddWithValue("$from", from.UtcTicks);
+            command.Parameters.AddWithValue("$bucket", bucket.Ticks);
+            command.Parameters.AddWithValue("$to", (from + (bucket * buckets)).UtcTicks);
+            using var reader = command.ExecuteReader();
+            var list = new List<ExecutionCountBucket>();
+            while (reader.Read())
+            {
+                list.Add(new ExecutionCountBucket((int)reader.GetInt64(0), StateExtensions.ParseKestraName(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return [.. list.OrderBy(b => b.Bucket).ThenBy(b => b.State)];
+        }));
+    }
+
     public Task<long> CountAsync(ExecutionQuery query, CancellationToken cancellationToken = default) =>
         Task.FromResult(database.Read(connection =>
         {
@@ -241,14 +271,18 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
             return (long)command.ExecuteScalar()!;
         }));
 
-    private static string Where(SqliteCommand command, ExecutionQuery query)
+    private static string Where(SqliteCommand command, ExecutionQuery query, bool pageOrder = false)
     {
         var where = new StringBuilder("deleted = 0");
         var p = command.Parameters;
         if (query.Namespace is { } ns)
         {
-            // Prefix match that uses the index: 'a.b' or 'a.b.' <= namespace < 'a.b/' ('/' follows '.').
-            where.Append(" AND (namespace = $ns OR (namespace >= $nsLow AND namespace < $nsHigh))");
+            // Prefix match 'a.b' or 'a.b.*' as one index range 'a.b' <= namespace < 'a.b/' ('/' follows '.') less the
+            // siblings inside it ('a.b-c' < 'a.b.'). For a page without a flow or state (which have their own indexes) the
+            // range is hidden from the planner (unary +): walking the list index in date order and stopping after the page
+            // beats sorting every match when the prefix is broad, and costs at most one index walk when it is narrow.
+            var column = pageOrder && query.FlowId is null && query.States.IsDefaultOrEmpty ? "+namespace" : "namespace";
+            where.Append(" AND ").Append(column).Append(" >= $ns AND ").Append(column).Append(" < $nsHigh AND (namespace = $ns OR namespace >= $nsLow)");
             p.AddWithValue("$ns", ns);
             p.AddWithValue("$nsLow", ns + ".");
             p.AddWithValue("$nsHigh", ns + "/");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Windhover.Engine.Executions;
 using Windhover.Engine.Serialization;
 
 namespace Windhover.Ui;
@@ -17,6 +18,17 @@ internal static class Format
         { TotalHours: < 1 } d => $"{(int)d.TotalMinutes}m {d.Seconds}s",
         var d => $"{(int)d.Value.TotalHours}h {d.Value.Minutes}m",
     };
+
+    /// <summary>Labels typed as <c>key:value</c>, separated by commas or spaces; malformed ones are ignored.</summary>
+    public static IEnumerable<ExecutionLabel> ParseLabels(string? text) =>
+        (text ?? "").Split([',', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => t.Split(':', 2))
+            .Where(p => p.Length == 2 && p[0].Length > 0)
+            .Select(p => new ExecutionLabel(p[0], p[1]));
+
+    /// <summary>A <c>datetime-local</c> form value, read as UTC (the UI shows UTC dates).</summary>
+    public static DateTimeOffset? ParseLocalDate(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date) ? date : null;
 
     /// <summary>A default value as form text: strings as they are, anything else as JSON.</summary>
     public static string? Text(object? value) => value switch

@@ -30,6 +30,12 @@ public static class UiEndpoints
             context.Response.Cookies.Append(ThemeCookie, value, new CookieOptions { Path = "/", HttpOnly = true, SameSite = SameSiteMode.Lax, MaxAge = TimeSpan.FromDays(365) });
             return Results.LocalRedirect(back is { Length: > 0 } && back.StartsWith("/ui", StringComparison.Ordinal) ? back : "/ui");
         }).ExcludeFromDescription();
+        routes.MapPost("/ui/logout", (HttpContext context, IUiBackend backend) =>
+        {
+            // No antiforgery token: the session cookie is SameSite=Strict, so a cross-site post arrives signed out anyway.
+            backend.SignOut(context);
+            return Results.LocalRedirect("/ui/login");
+        }).DisableAntiforgery().ExcludeFromDescription();
         routes.MapPost("/ui/validate", async (HttpContext context, Windhover.Flows.Yaml.FlowParser parser) =>
         {
             if (context.Request.ContentLength > MaxValidatedSource)

@@ -48,7 +48,7 @@ public sealed class BrowserHarness : IAsyncDisposable
     /// <summary>Where screenshots go: <c>bin/.../artifacts</c> next to the test assembly.</summary>
     public static string ArtifactsDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts");
 
-    public static async Task<BrowserHarness> StartAsync()
+    public static async Task<BrowserHarness> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
     {
         if (!File.Exists(ChromiumFactAttribute.ChromiumPath))
         {
@@ -61,6 +61,7 @@ public sealed class BrowserHarness : IAsyncDisposable
             DataPath = Path.Combine(Path.GetTempPath(), "windhover-browser-" + Guid.NewGuid().ToString("N")),
             FlowPath = null,
         };
+        options = configure?.Invoke(options) ?? options;
         var app = WindhoverServer.Build(options, _ => { }, _ => { });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
@@ -77,6 +78,20 @@ public sealed class BrowserHarness : IAsyncDisposable
         var page = await context.NewPageAsync();
         Directory.CreateDirectory(ArtifactsDirectory);
         return new BrowserHarness(app, address, playwright, browser, context, page);
+    }
+
+    /// <summary>Creates a flow through the REST API (the editor itself is covered by <see cref="UiTests"/>).</summary>
+    public async Task CreateFlowAsync(string yaml)
+    {
+        var response = await Page.APIRequest.PostAsync("/api/v1/flows", new APIRequestContextOptions
+        {
+            Headers = new Dictionary<string, string> { ["Content-Type"] = "application/x-yaml" },
+            DataString = yaml,
+        });
+        if (!response.Ok)
+        {
+            throw new InvalidOperationException($"Creating the flow failed: {response.Status} {await response.TextAsync()}");
+        }
     }
 
     public Task ScreenshotAsync(string name) =>

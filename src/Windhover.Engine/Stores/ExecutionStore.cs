@@ -159,7 +159,41 @@ public interface IExecutionStore
 
     /// <summary>Removes the execution, its task runs and timers.</summary>
     Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Executions started in <c>[from, from + buckets × bucket)</c> counted per bucket and state (the UI's chart), filtered
+    /// by <paramref name="query"/>'s namespace and flow. The default pages through <see cref="SearchAsync"/>; stores override
+    /// it with an aggregate query.
+    /// </summary>
+    async Task<IReadOnlyList<ExecutionCountBucket>> CountByStateAsync(ExecutionQuery query, DateTimeOffset from, TimeSpan bucket, int buckets, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(bucket, TimeSpan.Zero);
+        var to = from + (bucket * buckets);
+        var counts = new Dictionary<(int, State), long>();
+        for (var page = 1; ; page++)
+        {
+            var batch = await SearchAsync(query with { StartDate = from, EndDate = null, States = [], Page = page, Size = 1000, Ascending = true }, cancellationToken).ConfigureAwait(false);
+            foreach (var summary in batch.Results)
+            {
+                if (summary.StartDate < to)
+                {
+                    var key = ((int)((summary.StartDate - from).Ticks / bucket.Ticks), summary.State);
+                    counts[key] = counts.GetValueOrDefault(key) + 1;
+                }
+            }
+
+            if (batch.Results.Count < 1000 || batch.Results[^1].StartDate >= to)
+            {
+                break;
+            }
+        }
+
+        return [.. counts.Select(c => new ExecutionCountBucket(c.Key.Item1, c.Key.Item2, c.Value)).OrderBy(c => c.Bucket).ThenBy(c => c.State)];
+    }
 }
+
+/// <summary>How many executions in one state started in bucket <see cref="Bucket"/> (0-based) of a histogram.</summary>
+public sealed record ExecutionCountBucket(int Bucket, State State, long Count);
 
 /// <summary>
 /// A durable timer: an executor timer (<see cref="Kind"/> set) or a CREATE_NEW_EXECUTION retry (<see cref="Kind"/> null).

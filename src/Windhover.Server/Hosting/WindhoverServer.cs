@@ -106,6 +106,7 @@ public static class WindhoverServer
         services.TryAddSingleton<IExecutionService, RuntimeExecutionService>();
         services.AddWindhoverUi();
         services.TryAddSingleton<IUiBackend, ServerUiBackend>();
+        services.TryAddSingleton<UiSessions>();
         services.AddHostedService<RuntimeHostedService>();
         if (options.RunTriggers)
         {

@@ -179,6 +179,35 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task Execution_counts_by_state_per_time_bucket()
+    {
+        var stores = CreateStores();
+        var start = Time.GetUtcNow();
+        for (var i = 0; i < 30; i++)
+        {
+            // One a minute from start-5 min; every third one succeeds; flow "b" for i >= 20; e29 is deleted.
+            var at = start.AddMinutes(i - 5);
+            var execution = NewExecution($"e{i:00}", i % 2 == 0 ? "company.team" : "other", i >= 20 ? "b" : "a", at);
+            if (i % 3 == 0)
+            {
+                execution = execution.WithState(State.Running, at).WithState(State.Success, at.AddSeconds(1));
+            }
+
+            await stores.Executions.SaveAsync(execution with { Deleted = i == 29 }, ExecutionChanges.Between(null, execution));
+        }
+
+        // 10-minute buckets from start: e05..e14 in bucket 0, e15..e24 in 1, e25..e28 in 2 (e29 deleted, e00..e04 before).
+        var all = await stores.Executions.CountByStateAsync(new ExecutionQuery(), start, TimeSpan.FromMinutes(10), 3);
+        Assert.Equal<ExecutionCountBucket>(
+            [new(0, State.Created, 7), new(0, State.Success, 3), new(1, State.Created, 6), new(1, State.Success, 4), new(2, State.Created, 3), new(2, State.Success, 1)],
+            all.ToArray());
+        var two = await stores.Executions.CountByStateAsync(new ExecutionQuery(), start, TimeSpan.FromMinutes(10), 2);
+        Assert.Equal(20, two.Sum(b => b.Count));
+        var filtered = await stores.Executions.CountByStateAsync(new ExecutionQuery { Namespace = "company.team", FlowId = "b" }, start, TimeSpan.FromMinutes(10), 3);
+        Assert.Equal([new ExecutionCountBucket(1, State.Created, 2), new(1, State.Success, 1), new(2, State.Created, 2)], filtered.ToArray());
+    }
+
+    [Fact]
     public async Task Children_delete_and_timers()
     {
         var stores = CreateStores();
