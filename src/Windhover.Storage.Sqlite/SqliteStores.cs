@@ -208,16 +208,14 @@ public sealed class SqliteLogStore(SqliteDatabase database) : ILogStore
             return Task.CompletedTask;
         }
 
-        return database.WriteAsync(connection =>
+        // Log lines share the group commit of the executor steps (no transaction of their own).
+        return database.WriteGroupedAsync((_, transaction) =>
         {
-            using var transaction = connection.BeginTransaction();
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
+            var command = database.WriterCommand(transaction, """
                 INSERT INTO logs (execution_id, namespace, flow_id, task_run_id, task_id, attempt, trigger_id, timestamp, level, message, thread)
                 VALUES ($e, $ns, $f, $tr, $t, $a, $trig, $ts, $l, $m, $th)
-                """;
-            var p = new[] { "$e", "$ns", "$f", "$tr", "$t", "$a", "$trig", "$ts", "$l", "$m", "$th" }.Select(n => command.Parameters.Add(n, SqliteType.Text)).ToArray();
+                """, "$e", "$ns", "$f", "$tr", "$t", "$a", "$trig", "$ts", "$l", "$m", "$th");
+            var p = command.Parameters;
             foreach (var entry in entries)
             {
                 p[0].Value = entry.ExecutionId;
@@ -234,7 +232,6 @@ public sealed class SqliteLogStore(SqliteDatabase database) : ILogStore
                 command.ExecuteNonQuery();
             }
 
-            transaction.Commit();
             return 0;
         }, cancellationToken);
     }
