@@ -96,8 +96,9 @@ internal static class EngineScenarios
             ["five-ifs"] = runtime => EndToEnd(runtime, "five-ifs", runs: 50),
             ["profile-foreach100"] = _ => ExecutorProfile.RunAsync(100),
             ["profile-foreach400"] = _ => ExecutorProfile.RunAsync(400),
+            ["throughput"] = _ => Throughput.RunAsync(5000, 64),
         };
-        var selected = names.Length == 0 ? all.Keys.Where(k => !k.StartsWith("profile-", StringComparison.Ordinal)).ToArray() : names;
+        var selected = names.Length == 0 ? all.Keys.Where(k => !k.StartsWith("profile-", StringComparison.Ordinal) && k != "throughput").ToArray() : names;
         var unknown = selected.Where(n => !all.ContainsKey(n)).ToArray();
         if (unknown.Length > 0)
         {
