@@ -116,6 +116,22 @@ internal sealed class AiChatTask(bool isAgent, ChatInvoker invoker) : IRunnableT
         context.Logger.Info(string.Create(CultureInfo.InvariantCulture,
             $"Model answered in {result.RequestDuration.TotalMilliseconds:0} ms after {result.Attempts} attempt(s): finish reason {result.FinishReason ?? "unknown"}, tokens in {usage.InputTokenCount?.ToString(CultureInfo.InvariantCulture) ?? "?"} / out {usage.OutputTokenCount?.ToString(CultureInfo.InvariantCulture) ?? "?"}"));
 
+        // Token counts are task-run metrics (counters, named as Kestra's AI plugin names them), besides the outputs.
+        foreach (var (name, count) in new[]
+        {
+            ("input.token.count", usage.InputTokenCount),
+            ("output.token.count", usage.OutputTokenCount),
+            ("total.token.count", usage.TotalTokenCount),
+        })
+        {
+            if (count is { } value)
+            {
+                context.Metric("counter", name, value);
+            }
+        }
+
+        context.Metric("timer", "request.duration", result.RequestDuration.TotalSeconds);
+
         var outputs = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["textOutput"] = result.TextOutput,
@@ -128,7 +144,7 @@ internal sealed class AiChatTask(bool isAgent, ChatInvoker invoker) : IRunnableT
             },
             ["finishReason"] = result.FinishReason,
             ["requestDuration"] = KestraJson.FormatDuration(result.RequestDuration),
-            // The engine has no metric API yet: token counts are recorded here as Kestra's metrics would name them.
+            // The same counts as the metrics above, for templates of later tasks.
             ["metrics"] = new Dictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["input.token.count"] = usage.InputTokenCount,

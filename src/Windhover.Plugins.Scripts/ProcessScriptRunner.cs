@@ -11,8 +11,9 @@ public sealed record ProcessScriptRunnerOptions
     /// <summary>Where per-run working directories are made (default: <c>$TMPDIR/windhover-scripts</c>).</summary>
     public string TempRoot { get; init; } = Path.Combine(Path.GetTempPath(), "windhover-scripts");
     /// <summary>
-    /// Start the process in its own session/process group (through <c>setsid</c>, when present) so that timeout,
-    /// cancellation and the end of the run kill every process the script started, even orphaned background ones.
+    /// Start the process in its own session/process group so that timeout, cancellation and the end of the run kill
+    /// every process the script started, even orphaned background ones. On Linux (glibc) through <c>posix_spawn</c>
+    /// with <c>POSIX_SPAWN_SETSID</c>; elsewhere through <c>setsid</c> when present (an extra exec).
     /// </summary>
     public bool UseProcessGroup { get; init; } = true;
     /// <summary>How many last stderr lines a failure message quotes.</summary>
@@ -92,58 +93,31 @@ public sealed class ProcessScriptRunner
             return Failed(e.Message, -1);
         }
 
-        var psi = new ProcessStartInfo
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
-            WorkingDirectory = workspace.WorkingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        var useGroup = _options.UseProcessGroup && SetsidPath is not null;
-        if (useGroup)
-        {
-            psi.FileName = SetsidPath!;
-            foreach (var a in argv)
-            {
-                psi.ArgumentList.Add(a);
-            }
-        }
-        else
-        {
-            psi.FileName = argv[0];
-            for (var i = 1; i < argv.Length; i++)
-            {
-                psi.ArgumentList.Add(argv[i]);
-            }
+            environment[(string)entry.Key] = (string?)entry.Value ?? "";
         }
         foreach (var (name, value) in request.Env)
         {
-            psi.Environment[name] = workspace.Render(value);
+            environment[name] = workspace.Render(value);
         }
-        psi.Environment["WORKING_DIR"] = workspace.WorkingDirectory;
-        psi.Environment["OUTPUT_DIR"] = workspace.OutputDirectory;
+        environment["WORKING_DIR"] = workspace.WorkingDirectory;
+        environment["OUTPUT_DIR"] = workspace.OutputDirectory;
 
-        using var process = new Process { StartInfo = psi };
-        try
+        using var child = StartChild(argv, workspace.WorkingDirectory, environment, out var startError);
+        if (child is null)
         {
-            process.Start();
+            return Failed($"Cannot start '{argv[0]}': {startError}", -1);
         }
-        catch (Win32Exception e)
-        {
-            return Failed($"Cannot start '{argv[0]}': {e.Message}", -1);
-        }
-        var pid = process.Id;
-        process.StandardInput.Close();
+        var pid = child.Id;
         if (onLog is not null)
         {
             run.Emit(ScriptLogLevel.Debug, $"Started process {pid}: {string.Join(' ', argv.Select(Quote))}", ScriptLogSource.Runner);
         }
 
-        var stdout = run.PumpAsync(process.StandardOutput, isStdErr: false);
-        var stderr = run.PumpAsync(process.StandardError, isStdErr: true);
+        var stdout = run.PumpAsync(child.StandardOutput, isStdErr: false);
+        var stderr = run.PumpAsync(child.StandardError, isStdErr: true);
 
         var timedOut = false;
         using (var timeoutCts = request.Timeout is { } t ? new CancellationTokenSource(t, _time) : new CancellationTokenSource())
@@ -151,19 +125,19 @@ public sealed class ProcessScriptRunner
         {
             try
             {
-                await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
+                await child.WaitForExitAsync(linked.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                KillAll(process, useGroup ? pid : 0);
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                child.KillAll();
+                await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 timedOut = !cancellationToken.IsCancellationRequested;
             }
         }
 
         // The main process is gone: whatever it left running in its group goes too (as when a container stops),
         // so that a background child holding the pipes open cannot keep the run alive.
-        if (useGroup)
+        if (child.Grouped)
         {
             NativeMethods.KillProcessGroup(pid);
         }
@@ -176,7 +150,7 @@ public sealed class ProcessScriptRunner
             run.Emit(ScriptLogLevel.Warn, "The output pipes stayed open after the process exited (a child outlived it); stopped reading them.", ScriptLogSource.Runner);
         }
 
-        var exitCode = process.ExitCode;
+        var exitCode = child.ExitCode;
         cancellationToken.ThrowIfCancellationRequested();
         if (run.CallbackError is { } callbackError)
         {
@@ -252,23 +226,118 @@ public sealed class ProcessScriptRunner
     internal static bool IsPosixShell(string program) =>
         Path.GetFileName(program) is "sh" or "bash" or "dash" or "zsh" or "ksh" or "ash";
 
-    private static void KillAll(Process process, int pgid)
+    /// <summary>
+    /// Starts the process: with a process group, through <c>posix_spawn</c> in a new session where the platform allows
+    /// (no extra exec), else through <c>setsid</c>; without one, through <see cref="Process"/>. Null (and the reason)
+    /// when the program cannot be started.
+    /// </summary>
+    private IChild? StartChild(string[] argv, string workingDirectory, Dictionary<string, string> environment, out string? error)
     {
+        error = null;
         try
         {
-            process.Kill(entireProcessTree: true);
+            if (_options.UseProcessGroup && OperatingSystem.IsLinux() && SpawnedProcess.IsSupported)
+            {
+                return new SpawnedChild(SpawnedProcess.Start(argv, workingDirectory, environment));
+            }
+
+            var useGroup = _options.UseProcessGroup && SetsidPath is not null;
+            var psi = new ProcessStartInfo
+            {
+                FileName = useGroup ? SetsidPath! : argv[0],
+                WorkingDirectory = workingDirectory,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                StandardOutputEncoding = Encoding.UTF8,
+                StandardErrorEncoding = Encoding.UTF8,
+            };
+            foreach (var a in useGroup ? argv : argv.Skip(1))
+            {
+                psi.ArgumentList.Add(a);
+            }
+            psi.Environment.Clear();
+            foreach (var (name, value) in environment)
+            {
+                psi.Environment[name] = value;
+            }
+
+            var process = new Process { StartInfo = psi };
+            try
+            {
+                process.Start();
+            }
+            catch
+            {
+                process.Dispose();
+                throw;
+            }
+            process.StandardInput.Close();
+            return new ManagedChild(process, useGroup);
         }
-        catch (InvalidOperationException)
+        catch (Win32Exception e)
         {
-            // already exited
+            error = e.Message;
+            return null;
         }
-        catch (Win32Exception)
+    }
+
+    /// <summary>A started script process, whichever way it was started.</summary>
+    private interface IChild : IDisposable
+    {
+        int Id { get; }
+        bool Grouped { get; }
+        StreamReader StandardOutput { get; }
+        StreamReader StandardError { get; }
+        int ExitCode { get; }
+        Task WaitForExitAsync(CancellationToken cancellationToken);
+        /// <summary>SIGKILL to the process tree (and its process group).</summary>
+        void KillAll();
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private sealed class SpawnedChild(SpawnedProcess process) : IChild
+    {
+        public int Id => process.Id;
+        public bool Grouped => true;
+        public StreamReader StandardOutput => process.StandardOutput;
+        public StreamReader StandardError => process.StandardError;
+        public int ExitCode => process.Exited.Result;
+        public Task WaitForExitAsync(CancellationToken cancellationToken) => process.Exited.WaitAsync(cancellationToken);
+        public void KillAll() => process.KillTree();
+        public void Dispose() => process.Dispose();
+    }
+
+    private sealed class ManagedChild(Process process, bool grouped) : IChild
+    {
+        public int Id => process.Id;
+        public bool Grouped => grouped;
+        public StreamReader StandardOutput => process.StandardOutput;
+        public StreamReader StandardError => process.StandardError;
+        public int ExitCode => process.ExitCode;
+        public Task WaitForExitAsync(CancellationToken cancellationToken) => process.WaitForExitAsync(cancellationToken);
+
+        public void KillAll()
         {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // already exited
+            }
+            catch (Win32Exception)
+            {
+            }
+            if (grouped)
+            {
+                NativeMethods.KillProcessGroup(process.Id);
+            }
         }
-        if (pgid > 0)
-        {
-            NativeMethods.KillProcessGroup(pgid);
-        }
+
+        public void Dispose() => process.Dispose();
     }
 
     internal static IReadOnlyDictionary<string, string> CollectOutputFiles(ScriptWorkspace workspace, IReadOnlyList<string> patterns)

@@ -40,6 +40,12 @@ internal sealed class ScriptRunnableTask(ScriptFlavor flavor, ProcessScriptRunne
 
         var request = BuildRequest(context, props) with { Workspace = workspace };
 
+        // namespace files first: input files of the same name win, as in Kestra
+        if (props.Raw("namespaceFiles") is IReadOnlyDictionary<string, object?> nsFiles && IsEnabled(props, nsFiles))
+        {
+            await CopyNamespaceFilesAsync(context, props, nsFiles, workspace, cancellationToken).ConfigureAwait(false);
+        }
+
         // input files: text content goes through the request, internal-storage URIs are copied here (binary-safe)
         var textFiles = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in props.InputFiles())
@@ -81,11 +87,6 @@ internal sealed class ScriptRunnableTask(ScriptFlavor flavor, ProcessScriptRunne
             ContainerImage = props.String("containerImage"),
             TaskRunner = RunnerKind(props),
         };
-
-        if (props.Raw("namespaceFiles") is IReadOnlyDictionary<string, object?> nsFiles && IsEnabled(props, nsFiles))
-        {
-            context.Logger.Debug("namespaceFiles is enabled but this runtime has no namespace file storage; no namespace file was copied.");
-        }
 
         if (props.Raw("dependencies") is not null)
         {
@@ -216,6 +217,69 @@ internal sealed class ScriptRunnableTask(ScriptFlavor flavor, ProcessScriptRunne
         }
 
         return string.Equals(props.String("runner"), "DOCKER", StringComparison.OrdinalIgnoreCase) ? ScriptTaskRunnerKind.Docker : ScriptTaskRunnerKind.Process;
+    }
+
+    /// <summary>
+    /// Kestra's <c>namespaceFiles</c>: the files of the flow's namespace (or of <c>namespaces</c>, later ones winning),
+    /// kept by <c>include</c> globs (all when absent) less <c>exclude</c> globs, matched on their path relative to the
+    /// namespace's files, copied into the working directory at that path (under a folder per namespace with
+    /// <c>folderPerNamespace</c>).
+    /// </summary>
+    private static async Task CopyNamespaceFilesAsync(RunContext context, Props props, IReadOnlyDictionary<string, object?> nsFiles, ScriptWorkspace workspace, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> Strings(string key) => props.Context.RenderValue(nsFiles.GetValueOrDefault(key)) switch
+        {
+            null => [],
+            string text => [text],
+            IEnumerable<object?> list => [.. list.Where(v => v is not null).Select(v => ExpressionValues.ToText(v))],
+            var other => [ExpressionValues.ToText(other)],
+        };
+
+        var include = Strings("include").Select(p => new Glob(p)).ToList();
+        var exclude = Strings("exclude").Select(p => new Glob(p)).ToList();
+        var namespaces = Strings("namespaces") is { Count: > 0 } listed ? listed : [context.Namespace];
+        var perNamespace = ExpressionValues.IsTruthy(props.Context.RenderValue(nsFiles.GetValueOrDefault("folderPerNamespace") ?? false));
+        var copied = 0;
+        foreach (var ns in namespaces)
+        {
+            var folder = StorageUri.ForNamespaceFiles(ns);
+            IReadOnlyList<string> uris;
+            try
+            {
+                uris = await context.Storage.ListAsync(folder, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NotSupportedException e)
+            {
+                throw new TaskFailedException($"namespaceFiles: {e.Message}");
+            }
+
+            foreach (var uri in uris)
+            {
+                var relative = uri[(folder.Length + 1)..];
+                if ((include.Count > 0 && !include.Any(g => g.IsMatch(relative))) || exclude.Any(g => g.IsMatch(relative)))
+                {
+                    continue;
+                }
+
+                string path;
+                try
+                {
+                    path = workspace.Resolve(perNamespace ? ns + "/" + relative : relative);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new TaskPropertyException($"namespaceFiles: {e.Message}");
+                }
+
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                await using var source = await context.OpenFileAsync(uri, cancellationToken).ConfigureAwait(false);
+                await using var target = File.Create(path);
+                await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+                copied++;
+            }
+        }
+
+        context.Logger.Debug($"namespaceFiles: copied {copied} file(s) of {string.Join(", ", namespaces)} into the working directory");
     }
 
     private static bool IsEnabled(Props props, IReadOnlyDictionary<string, object?> nsFiles)

@@ -52,37 +52,37 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
         return KestraJson.DeserializeExecution(header) with { TaskRunList = runs.ToImmutable() };
     }
 
-    public Task SaveAsync(Execution execution, ExecutionChanges changes, CancellationToken cancellationToken = default) =>
-        database.WriteAsync(connection =>
+    public Task SaveAsync(Execution execution, ExecutionChanges changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(changes);
+
+        // Serialised before taking the writer, so that JSON work of concurrent steps runs in parallel and the group
+        // commit holds the writer only for SQL.
+        var header = changes.HeaderChanged || changes.ReplaceAllTaskRuns ? KestraJson.Serialize(execution with { TaskRunList = [] }) : null;
+        var runs = changes.ReplaceAllTaskRuns
+            ? execution.TaskRunList.Select((run, i) => (Position: i, run.Id, Json: KestraJson.Serialize(run))).ToArray()
+            : changes.TaskRuns.Select(c => (c.Position, c.TaskRun.Id, Json: KestraJson.Serialize(c.TaskRun))).ToArray();
+        return database.WriteGroupedAsync((connection, transaction) =>
         {
-            using var transaction = connection.BeginTransaction();
-            if (changes.HeaderChanged || changes.ReplaceAllTaskRuns)
+            if (header is not null)
             {
-                WriteHeader(connection, transaction, execution);
+                WriteHeader(transaction, execution, header, changes.LabelsChanged || changes.ReplaceAllTaskRuns);
             }
 
             if (changes.ReplaceAllTaskRuns)
             {
-                using (var delete = Command(connection, transaction, "DELETE FROM task_runs WHERE execution_id = $id"))
-                {
-                    delete.Parameters.AddWithValue("$id", execution.Id);
-                    delete.ExecuteNonQuery();
-                }
+                var delete = database.WriterCommand(transaction, "DELETE FROM task_runs WHERE execution_id = $id", "$id");
+                delete.Parameters[0].Value = execution.Id;
+                delete.ExecuteNonQuery();
+            }
 
-                for (var i = 0; i < execution.TaskRunList.Length; i++)
-                {
-                    WriteTaskRuns(connection, transaction, execution.Id, [new TaskRunChange(i, execution.TaskRunList[i])]);
-                }
-            }
-            else if (!changes.TaskRuns.IsEmpty)
-            {
-                WriteTaskRuns(connection, transaction, execution.Id, changes.TaskRuns);
-            }
+            WriteTaskRuns(transaction, execution.Id, runs);
 
             foreach (var timerId in changes.RemoveTimers)
             {
-                using var delete = Command(connection, transaction, "DELETE FROM timers WHERE id = $id");
-                delete.Parameters.AddWithValue("$id", timerId);
+                var delete = database.WriterCommand(transaction, "DELETE FROM timers WHERE id = $id", "$id");
+                delete.Parameters[0].Value = timerId;
                 delete.ExecuteNonQuery();
             }
 
@@ -91,21 +91,13 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
                 InsertTimer(connection, transaction, timer);
             }
 
-            transaction.Commit();
             return 0;
         }, cancellationToken);
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
     }
 
-    private static void WriteHeader(SqliteConnection connection, SqliteTransaction transaction, Execution execution)
+    private void WriteHeader(SqliteTransaction transaction, Execution execution, string header, bool labelsChanged)
     {
-        using var command = Command(connection, transaction, """
+        var command = database.WriterCommand(transaction, """
             INSERT INTO executions (id, namespace, flow_id, flow_revision, state, terminal, start_date, end_date, parent_id, original_id,
                                     trigger_id, trigger_type, labels, deleted, header)
             VALUES ($id, $ns, $flow, $rev, $state, $terminal, $start, $end, $parent, $original, $tid, $ttype, $labels, $deleted, $header)
@@ -113,62 +105,74 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
                 state = excluded.state, terminal = excluded.terminal, start_date = excluded.start_date, end_date = excluded.end_date,
                 parent_id = excluded.parent_id, original_id = excluded.original_id, trigger_id = excluded.trigger_id,
                 trigger_type = excluded.trigger_type, labels = excluded.labels, deleted = excluded.deleted, header = excluded.header
-            """);
+            """, "$id", "$ns", "$flow", "$rev", "$state", "$terminal", "$start", "$end", "$parent", "$original", "$tid", "$ttype", "$labels", "$deleted", "$header");
         var p = command.Parameters;
-        p.AddWithValue("$id", execution.Id);
-        p.AddWithValue("$ns", execution.Namespace);
-        p.AddWithValue("$flow", execution.FlowId);
-        p.AddWithValue("$rev", execution.FlowRevision);
-        p.AddWithValue("$state", execution.State.Current.ToKestraName());
-        p.AddWithValue("$terminal", execution.State.Current.IsTerminal() ? 1 : 0);
-        p.AddWithValue("$start", execution.State.StartDate.UtcTicks);
-        p.AddWithValue("$end", execution.State.EndDate is { } end ? end.UtcTicks : DBNull.Value);
-        p.AddWithValue("$parent", (object?)execution.ParentId ?? DBNull.Value);
-        p.AddWithValue("$original", (object?)execution.OriginalId ?? DBNull.Value);
-        p.AddWithValue("$tid", (object?)execution.Trigger?.Id ?? DBNull.Value);
-        p.AddWithValue("$ttype", (object?)execution.Trigger?.Type ?? DBNull.Value);
-        p.AddWithValue("$labels", LabelsJson(execution.Labels));
-        p.AddWithValue("$deleted", execution.Deleted ? 1 : 0);
-        p.AddWithValue("$header", KestraJson.Serialize(execution with { TaskRunList = [] }));
+        p[0].Value = execution.Id;
+        p[1].Value = execution.Namespace;
+        p[2].Value = execution.FlowId;
+        p[3].Value = execution.FlowRevision;
+        p[4].Value = execution.State.Current.ToKestraName();
+        p[5].Value = execution.State.Current.IsTerminal() ? 1 : 0;
+        p[6].Value = execution.State.StartDate.UtcTicks;
+        p[7].Value = execution.State.EndDate is { } end ? end.UtcTicks : DBNull.Value;
+        p[8].Value = (object?)execution.ParentId ?? DBNull.Value;
+        p[9].Value = (object?)execution.OriginalId ?? DBNull.Value;
+        p[10].Value = (object?)execution.Trigger?.Id ?? DBNull.Value;
+        p[11].Value = (object?)execution.Trigger?.Type ?? DBNull.Value;
+        p[12].Value = LabelsJson(execution.Labels);
+        p[13].Value = execution.Deleted ? 1 : 0;
+        p[14].Value = header;
         command.ExecuteNonQuery();
 
-        using (var delete = Command(connection, transaction, "DELETE FROM execution_labels WHERE execution_id = $id"))
+        if (!labelsChanged)
         {
-            delete.Parameters.AddWithValue("$id", execution.Id);
-            delete.ExecuteNonQuery();
+            return; // the label rows are as the last write left them
         }
+
+        var delete = database.WriterCommand(transaction, "DELETE FROM execution_labels WHERE execution_id = $id", "$id");
+        delete.Parameters[0].Value = execution.Id;
+        delete.ExecuteNonQuery();
 
         if (!execution.Labels.IsDefaultOrEmpty)
         {
-            using var insert = Command(connection, transaction, "INSERT OR REPLACE INTO execution_labels (execution_id, key, value) VALUES ($id, $k, $v)");
-            var id = insert.Parameters.AddWithValue("$id", execution.Id);
-            var key = insert.Parameters.Add("$k", SqliteType.Text);
-            var value = insert.Parameters.Add("$v", SqliteType.Text);
+            var insert = database.WriterCommand(transaction, "INSERT OR REPLACE INTO execution_labels (execution_id, key, value) VALUES ($id, $k, $v)", "$id", "$k", "$v");
+            insert.Parameters[0].Value = execution.Id;
             foreach (var label in execution.Labels)
             {
-                key.Value = label.Key;
-                value.Value = label.Value;
+                insert.Parameters[1].Value = label.Key;
+                insert.Parameters[2].Value = label.Value;
                 insert.ExecuteNonQuery();
             }
         }
     }
 
-    private static void WriteTaskRuns(SqliteConnection connection, SqliteTransaction transaction, string executionId, IEnumerable<TaskRunChange> changes)
+    private void WriteTaskRuns(SqliteTransaction transaction, string executionId, IReadOnlyList<(int Position, string Id, string Json)> runs)
     {
-        using var command = Command(connection, transaction,
-            "INSERT INTO task_runs (execution_id, id, position, data) VALUES ($e, $id, $pos, $data) " +
-            "ON CONFLICT (execution_id, id) DO UPDATE SET position = excluded.position, data = excluded.data");
-        command.Parameters.AddWithValue("$e", executionId);
-        var id = command.Parameters.Add("$id", SqliteType.Text);
-        var position = command.Parameters.Add("$pos", SqliteType.Integer);
-        var data = command.Parameters.Add("$data", SqliteType.Text);
-        foreach (var change in changes)
+        if (runs.Count == 0)
         {
-            id.Value = change.TaskRun.Id;
-            position.Value = change.Position;
-            data.Value = KestraJson.Serialize(change.TaskRun);
+            return;
+        }
+
+        var command = database.WriterCommand(transaction,
+            "INSERT INTO task_runs (execution_id, id, position, data) VALUES ($e, $id, $pos, $data) " +
+            "ON CONFLICT (execution_id, id) DO UPDATE SET position = excluded.position, data = excluded.data",
+            "$e", "$id", "$pos", "$data");
+        command.Parameters[0].Value = executionId;
+        foreach (var (position, id, json) in runs)
+        {
+            command.Parameters[1].Value = id;
+            command.Parameters[2].Value = position;
+            command.Parameters[3].Value = json;
             command.ExecuteNonQuery();
         }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
     }
 
     private static string LabelsJson(ImmutableArray<ExecutionLabel> labels)

@@ -12,6 +12,7 @@ namespace Windhover.Storage.Sqlite;
 public sealed class SqliteFlowStore(SqliteDatabase database) : IFlowStore
 {
     private readonly ConcurrentDictionary<(string, string, int), Flow> _parsed = new();
+    private readonly ConcurrentDictionary<(string, string, int), FlowRecord> _revisions = new();
     private FlowParser Parser => database.Options.Parser ?? FlowParser.Default;
 
     public Task<FlowRecord> SaveAsync(Flow flow, CancellationToken cancellationToken = default)
@@ -81,8 +82,26 @@ public sealed class SqliteFlowStore(SqliteDatabase database) : IFlowStore
             return flow with { Revision = revision };
         });
 
-    public Task<FlowRecord?> GetAsync(string @namespace, string id, int? revision = null, CancellationToken cancellationToken = default) =>
-        Task.FromResult(database.Read(connection =>
+    public Task<FlowRecord?> GetAsync(string @namespace, string id, int? revision = null, CancellationToken cancellationToken = default)
+    {
+        // A revision never changes once written (rows of `flows` are only inserted): the runtime's lookups by revision,
+        // one per execution created and per actor, are answered from memory.
+        if (revision is { } wanted && _revisions.TryGetValue((@namespace, id, wanted), out var known))
+        {
+            return Task.FromResult<FlowRecord?>(known);
+        }
+
+        var record = Load(@namespace, id, revision);
+        if (record is not null)
+        {
+            _revisions.TryAdd((@namespace, id, record.Revision), record);
+        }
+
+        return Task.FromResult(record);
+    }
+
+    private FlowRecord? Load(string @namespace, string id, int? revision) =>
+        database.Read(connection =>
         {
             using var command = connection.CreateCommand();
             command.CommandText = revision is null
@@ -104,7 +123,7 @@ public sealed class SqliteFlowStore(SqliteDatabase database) : IFlowStore
             var rev = reader.GetInt32(0);
             var source = reader.GetString(1);
             return new FlowRecord(@namespace, id, rev, source, Parse(@namespace, id, rev, source), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero));
-        }));
+        });
 
     public Task<IReadOnlyList<int>> RevisionsAsync(string @namespace, string id, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<int>>(database.Read(connection =>
@@ -208,16 +227,14 @@ public sealed class SqliteLogStore(SqliteDatabase database) : ILogStore
             return Task.CompletedTask;
         }
 
-        return database.WriteAsync(connection =>
+        // Log lines share the group commit of the executor steps (no transaction of their own).
+        return database.WriteGroupedAsync((_, transaction) =>
         {
-            using var transaction = connection.BeginTransaction();
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
+            var command = database.WriterCommand(transaction, """
                 INSERT INTO logs (execution_id, namespace, flow_id, task_run_id, task_id, attempt, trigger_id, timestamp, level, message, thread)
                 VALUES ($e, $ns, $f, $tr, $t, $a, $trig, $ts, $l, $m, $th)
-                """;
-            var p = new[] { "$e", "$ns", "$f", "$tr", "$t", "$a", "$trig", "$ts", "$l", "$m", "$th" }.Select(n => command.Parameters.Add(n, SqliteType.Text)).ToArray();
+                """, "$e", "$ns", "$f", "$tr", "$t", "$a", "$trig", "$ts", "$l", "$m", "$th");
+            var p = command.Parameters;
             foreach (var entry in entries)
             {
                 p[0].Value = entry.ExecutionId;
@@ -234,7 +251,6 @@ public sealed class SqliteLogStore(SqliteDatabase database) : ILogStore
                 command.ExecuteNonQuery();
             }
 
-            transaction.Commit();
             return 0;
         }, cancellationToken);
     }

@@ -77,6 +77,14 @@ public sealed class AiFlowTests : IAsyncLifetime
         Assert.Equal(40L, usage["totalTokenCount"]);
         var metrics = Assert.IsAssignableFrom<IReadOnlyDictionary<string, object?>>(FlowHarness.Output(execution, "agent", "metrics"));
         Assert.Equal(40L, metrics["total.token.count"]);
+        var recorded = _h.Runtime.Metrics.Find(execution.Id).Where(m => m.TaskId == "agent").ToList();
+        Assert.Equal(
+            [("counter", "input.token.count", 31.0), ("counter", "output.token.count", 9.0), ("counter", "total.token.count", 40.0)],
+            recorded.Where(m => m.Type == "counter").Select(m => (m.Type, m.Name, m.Value)));
+        var duration = Assert.Single(recorded, m => m.Type == "timer");
+        Assert.Equal("request.duration", duration.Name);
+        Assert.True(duration.Value >= 0);
+        Assert.All(recorded, m => Assert.Equal(FlowHarness.TaskRun(execution, "agent").Id, m.TaskRunId));
         Assert.Equal("STOP", FlowHarness.Output(execution, "agent", "finishReason"));
         Assert.StartsWith("PT", (string)FlowHarness.Output(execution, "agent", "requestDuration")!, StringComparison.Ordinal);
 

@@ -94,8 +94,13 @@ internal static class EngineScenarios
             ["windmill"] = Windmill,
             ["foreach100"] = runtime => EndToEnd(runtime, "foreach100", runs: 30),
             ["five-ifs"] = runtime => EndToEnd(runtime, "five-ifs", runs: 50),
+            ["profile-foreach100"] = _ => ExecutorProfile.RunAsync(100),
+            ["profile-foreach400"] = _ => ExecutorProfile.RunAsync(400),
+            ["throughput"] = _ => Throughput.RunAsync(5000, 64),
+            ["windmill-python"] = _ => PythonWindmill.RunAsync(runs: 3),
+            ["memory-100k"] = _ => StoredExecutionsMemory.RunAsync(100_000),
         };
-        var selected = names.Length == 0 ? all.Keys.ToArray() : names;
+        var selected = names.Length == 0 ? all.Keys.Where(k => !k.StartsWith("profile-", StringComparison.Ordinal) && k is not ("throughput" or "memory-100k")).ToArray() : names;
         var unknown = selected.Where(n => !all.ContainsKey(n)).ToArray();
         if (unknown.Length > 0)
         {

@@ -1,4 +1,4 @@
-using System.Numerics;
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -38,12 +38,13 @@ public static class IdGenerator
 
     private static string Encode(ReadOnlySpan<byte> bytes)
     {
-        var value = new BigInteger(bytes, isUnsigned: true, isBigEndian: true);
+        // 128 bits, big-endian, in base 62 (22 digits): UInt128 arithmetic, no BigInteger allocations.
+        var value = BinaryPrimitives.ReadUInt128BigEndian(bytes);
         Span<char> chars = stackalloc char[22];
         for (var i = 21; i >= 0; i--)
         {
-            value = BigInteger.DivRem(value, 62, out var remainder);
-            chars[i] = Alphabet[(int)remainder];
+            (value, var remainder) = UInt128.DivRem(value, 62);
+            chars[i] = Alphabet[(int)(ulong)remainder];
         }
 
         return new string(chars);

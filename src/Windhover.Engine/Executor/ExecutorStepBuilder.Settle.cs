@@ -671,7 +671,13 @@ internal sealed partial class ExecutorStepBuilder
                 continue;
             }
 
-            var value = item as string ?? ToJson(item);
+            var value = item switch
+            {
+                string text => text,
+                long number => number.ToString(System.Globalization.CultureInfo.InvariantCulture), // as its JSON, without a writer per value
+                int number => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => ToJson(item),
+            };
             if (seen.Add(value))
             {
                 values.Add(value);

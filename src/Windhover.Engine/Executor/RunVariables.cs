@@ -104,7 +104,8 @@ public static class RunVariables
         {
             ["flow"] = flowMap,
             ["execution"] = executionMap,
-            ["outputs"] = Outputs(execution),
+            // Computed on first read: most templates never look at `outputs`, and building it walks every task run.
+            ["outputs"] = new LazyOutputs(execution),
             ["labels"] = Labels(execution),
             ["envs"] = envs ?? new Dictionary<string, object?>(),
             ["globals"] = globals ?? new Dictionary<string, object?>(),
@@ -188,8 +189,13 @@ public static class RunVariables
     /// </summary>
     public static Dictionary<string, object?> Outputs(Execution execution)
     {
+        ArgumentNullException.ThrowIfNull(execution);
         var result = new Dictionary<string, object?>(StringComparer.Ordinal);
+        // Maps created here may be merged into in place; the task runs' own output maps are never mutated. This keeps
+        // the whole build linear in the size of the outputs (a loop of n values used to copy its map n times).
+        var owned = new HashSet<object>(ReferenceEqualityComparer.Instance);
         Dictionary<string, TaskRun>? byId = null;
+        List<string>? values = null;
         foreach (var taskRun in execution.TaskRunList)
         {
             if (taskRun.Outputs is null)
@@ -197,7 +203,7 @@ public static class RunVariables
                 continue;
             }
 
-            var values = new List<string>();
+            values?.Clear();
             if (taskRun.ParentTaskRunId is not null)
             {
                 byId ??= execution.TaskRunList.ToDictionary(t => t.Id, StringComparer.Ordinal);
@@ -206,33 +212,78 @@ public static class RunVariables
                 {
                     if (parent.Value is not null)
                     {
-                        values.Add(parent.Value);
+                        (values ??= []).Add(parent.Value);
                     }
 
                     parentId = parent.ParentTaskRunId;
                 }
 
-                values.Reverse();
+                values?.Reverse();
             }
 
             if (taskRun.Value is not null)
             {
-                values.Add(taskRun.Value);
+                (values ??= []).Add(taskRun.Value);
             }
 
-            if (values.Count == 0)
+            // Kestra nests the outputs of a task run with values under those values, outermost first, and deep-merges
+            // them with what the same task id already has.
+            var node = result;
+            var key = taskRun.TaskId;
+            if (values is not null)
             {
-                result[taskRun.TaskId] = MergeValue(result.GetValueOrDefault(taskRun.TaskId), taskRun.Outputs);
-                continue;
+                foreach (var value in values)
+                {
+                    node = OwnedMap(node, key, owned);
+                    key = value;
+                }
             }
 
-            IReadOnlyDictionary<string, object?> nested = taskRun.Outputs;
-            for (var i = values.Count - 1; i >= 0; i--)
+            node[key] = node.TryGetValue(key, out var existing) && existing is IReadOnlyDictionary<string, object?> left
+                ? MergeInto(left, taskRun.Outputs, owned)
+                : taskRun.Outputs;
+        }
+
+        return result;
+    }
+
+    /// <summary><paramref name="node"/>[<paramref name="key"/>] as a map this build owns: an existing map is copied once, anything else replaced.</summary>
+    private static Dictionary<string, object?> OwnedMap(Dictionary<string, object?> node, string key, HashSet<object> owned)
+    {
+        if (node.TryGetValue(key, out var existing) && existing is Dictionary<string, object?> mine && owned.Contains(mine))
+        {
+            return mine;
+        }
+
+        var map = existing is IReadOnlyDictionary<string, object?> theirs
+            ? new Dictionary<string, object?>(theirs, StringComparer.Ordinal)
+            : new Dictionary<string, object?>(StringComparer.Ordinal);
+        owned.Add(map);
+        node[key] = map;
+        return map;
+    }
+
+    /// <summary>Deep merge of <paramref name="incoming"/> over <paramref name="target"/> (same result as <see cref="FlowIndex.Merge"/>).</summary>
+    private static Dictionary<string, object?> MergeInto(IReadOnlyDictionary<string, object?> target, IReadOnlyDictionary<string, object?> incoming, HashSet<object> owned)
+    {
+        if (target is not Dictionary<string, object?> result || !owned.Contains(result))
+        {
+            result = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var (key, value) in target)
             {
-                nested = new Dictionary<string, object?>(StringComparer.Ordinal) { [values[i]] = nested };
+                result[key] = value;
             }
 
-            result[taskRun.TaskId] = MergeValue(result.GetValueOrDefault(taskRun.TaskId), nested);
+            owned.Add(result);
+        }
+
+        foreach (var (key, value) in incoming)
+        {
+            result[key] = result.TryGetValue(key, out var existing)
+                && existing is IReadOnlyDictionary<string, object?> left
+                && value is IReadOnlyDictionary<string, object?> right
+                ? MergeInto(left, right, owned)
+                : value;
         }
 
         return result;
@@ -264,6 +315,36 @@ public static class RunVariables
         return result;
     }
 
-    private static object? MergeValue(object? existing, IReadOnlyDictionary<string, object?> incoming) =>
-        existing is IReadOnlyDictionary<string, object?> left ? FlowIndex.Merge(left, incoming) : incoming;
+    /// <summary>
+    /// The <c>outputs</c> variable of an (immutable) execution, built on first read. Thread-safe: a race builds it twice
+    /// and keeps one.
+    /// </summary>
+    private sealed class LazyOutputs(Execution execution) : IReadOnlyDictionary<string, object?>
+    {
+        private Dictionary<string, object?>? _value;
+
+        private Dictionary<string, object?> Value
+        {
+            get
+            {
+                var value = Volatile.Read(ref _value);
+                if (value is null)
+                {
+                    value = Outputs(execution);
+                    value = Interlocked.CompareExchange(ref _value, value, null) ?? value;
+                }
+
+                return value;
+            }
+        }
+
+        public object? this[string key] => Value[key];
+        public IEnumerable<string> Keys => Value.Keys;
+        public IEnumerable<object?> Values => Value.Values;
+        public int Count => Value.Count;
+        public bool ContainsKey(string key) => Value.ContainsKey(key);
+        public bool TryGetValue(string key, out object? value) => Value.TryGetValue(key, out value);
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => Value.GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 }

@@ -22,6 +22,9 @@ public sealed record ExecutionChanges
     /// <summary>Whether anything but the task run list changed (state, outputs, labels...).</summary>
     public bool HeaderChanged { get; init; } = true;
 
+    /// <summary>Whether the labels may have changed (a store that indexes labels separately rewrites them only then).</summary>
+    public bool LabelsChanged { get; init; } = true;
+
     public ImmutableArray<TaskRunChange> TaskRuns { get; init; } = [];
     public ImmutableArray<StoredTimer> AddTimers { get; init; } = [];
     public ImmutableArray<string> RemoveTimers { get; init; } = [];
@@ -70,7 +73,12 @@ public sealed record ExecutionChanges
             changed.Add(new TaskRunChange(i, current));
         }
 
-        return new ExecutionChanges { TaskRuns = changed.ToImmutable(), HeaderChanged = HeaderDiffers(before, after) };
+        return new ExecutionChanges
+        {
+            TaskRuns = changed.ToImmutable(),
+            HeaderChanged = HeaderDiffers(before, after),
+            LabelsChanged = before.Labels != after.Labels,
+        };
     }
 
     private static bool HeaderDiffers(Execution a, Execution b) =>

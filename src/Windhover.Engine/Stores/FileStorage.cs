@@ -23,6 +23,10 @@ public interface IFileStorage
 
     /// <summary>Deletes every file under a URI prefix (e.g. an execution's folder); returns how many were removed.</summary>
     Task<int> DeletePrefixAsync(string uriPrefix, CancellationToken cancellationToken = default);
+
+    /// <summary>The URIs of every file under a folder URI (any depth), in ordinal order; empty when there is none.</summary>
+    Task<IReadOnlyList<string>> ListAsync(string folderUri, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} cannot list files");
 }
 
 /// <summary>Builders and checks for <c>kestra:///</c> URIs.</summary>
@@ -43,6 +47,9 @@ public static class StorageUri
     /// <summary>A FILE input: <c>.../executions/{id}/inputs/{inputId}/{fileName}</c>.</summary>
     public static string ForInput(string @namespace, string flowId, string executionId, string inputId, string fileName) =>
         $"{ForExecution(@namespace, flowId, executionId)}/inputs/{inputId}/{SafeName(fileName)}";
+
+    /// <summary>The folder of a namespace's files: <c>kestra:///{ns/as/path}/_files</c> (Kestra's layout).</summary>
+    public static string ForNamespaceFiles(string @namespace) => $"kestra:///{@namespace.Replace('.', '/')}/_files";
 
     /// <summary>The path part (after <c>kestra://</c>, starting with '/'), rejecting '..' segments.</summary>
     public static string PathOf(string uri)
@@ -142,6 +149,28 @@ public sealed class LocalFileStorage(string root) : IFileStorage
 
         return Task.FromResult(count);
     }
+
+    public Task<IReadOnlyList<string>> ListAsync(string folderUri, CancellationToken cancellationToken = default)
+    {
+        var path = LocalPath(folderUri);
+        var prefix = StorageUri.Scheme + StorageUri.PathOf(folderUri).TrimEnd('/');
+        if (!Directory.Exists(path))
+        {
+            return Task.FromResult<IReadOnlyList<string>>([]);
+        }
+
+        var uris = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+            .Where(file => !IsTemporary(file))
+            .Select(file => prefix + "/" + Path.GetRelativePath(path, file).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult<IReadOnlyList<string>>(uris);
+    }
+
+    /// <summary>A write in progress (<see cref="PutAsync"/>'s <c>{name}.{guid}.tmp</c>).</summary>
+    private static bool IsTemporary(string file) =>
+        file.EndsWith(".tmp", StringComparison.Ordinal) && Path.GetExtension(Path.GetFileNameWithoutExtension(file)) is { Length: 33 } guid
+        && guid.Skip(1).All(char.IsAsciiHexDigitLower);
 }
 
 /// <summary>Files in memory, for tests.</summary>
@@ -181,5 +210,12 @@ public sealed class InMemoryFileStorage : IFileStorage
         }
 
         return Task.FromResult(count);
+    }
+
+    public Task<IReadOnlyList<string>> ListAsync(string folderUri, CancellationToken cancellationToken = default)
+    {
+        var prefix = StorageUri.PathOf(folderUri).TrimEnd('/') + "/";
+        IReadOnlyList<string> uris = [.. _files.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).Select(k => StorageUri.Scheme + k)];
+        return Task.FromResult(uris);
     }
 }

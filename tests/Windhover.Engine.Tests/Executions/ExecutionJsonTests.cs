@@ -20,6 +20,8 @@ public sealed class ExecutionJsonTests
         Assert.Equal(IdGenerator.Derive("a", "b"), IdGenerator.Derive("a", "b"));
         Assert.NotEqual(IdGenerator.Derive("a", "b"), IdGenerator.Derive("ab"));
         Assert.True(IdGenerator.IsValid(IdGenerator.Derive("x")));
+        // Derived ids are persisted (recovery and replays derive them again): their encoding must never change.
+        Assert.Equal("04DAxpXt6ezkkSzkvyZJI8", IdGenerator.Derive("a", "b"));
     }
 
     [Theory]
