@@ -68,6 +68,12 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         {
             AddHeader(batch, execution);
         }
+        else if (!changes.IsEmpty)
+        {
+            var touch = new NpgsqlBatchCommand("UPDATE executions SET version = version + 1, updated_at = clock_timestamp() WHERE id = $1");
+            touch.Parameters.AddWithValue(execution.Id);
+            batch.BatchCommands.Add(touch);
+        }
 
         if (changes.ReplaceAllTaskRuns)
         {
@@ -103,7 +109,8 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
             ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, flow_id = excluded.flow_id, flow_revision = excluded.flow_revision,
                 state = excluded.state, terminal = excluded.terminal, start_date = excluded.start_date, end_date = excluded.end_date,
                 parent_id = excluded.parent_id, original_id = excluded.original_id, trigger_id = excluded.trigger_id,
-                trigger_type = excluded.trigger_type, labels = excluded.labels, deleted = excluded.deleted, header = excluded.header
+                trigger_type = excluded.trigger_type, labels = excluded.labels, deleted = excluded.deleted, header = excluded.header,
+                version = executions.version + 1, updated_at = clock_timestamp()
             """);
         var p = command.Parameters;
         p.AddWithValue(execution.Id);
@@ -341,7 +348,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
             foreach (var sql in new[]
             {
                 "DELETE FROM task_runs WHERE execution_id = $1", "DELETE FROM execution_labels WHERE execution_id = $1",
-                "DELETE FROM timers WHERE execution_id = $1", "DELETE FROM executions WHERE id = $1",
+                "DELETE FROM timers WHERE execution_id = $1", "DELETE FROM task_queue WHERE execution_id = $1", "DELETE FROM executions WHERE id = $1",
             })
             {
                 var command = new NpgsqlBatchCommand(sql);
@@ -359,7 +366,8 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
     {
         var command = new NpgsqlBatchCommand("""
             INSERT INTO timers (id, execution_id, kind, task_run_id, due_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (id) DO UPDATE SET execution_id = excluded.execution_id, kind = excluded.kind, task_run_id = excluded.task_run_id, due_at = excluded.due_at
+            ON CONFLICT (id) DO UPDATE SET execution_id = excluded.execution_id, kind = excluded.kind, task_run_id = excluded.task_run_id, due_at = excluded.due_at,
+                claimed_until = NULL
             """);
         command.Parameters.AddWithValue(timer.Id);
         command.Parameters.AddWithValue(timer.ExecutionId);

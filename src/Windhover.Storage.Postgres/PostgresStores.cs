@@ -13,6 +13,7 @@ namespace Windhover.Storage.Postgres;
 public sealed class PostgresFlowStore(PostgresDatabase database) : IFlowStore
 {
     private readonly ConcurrentDictionary<(string, string, int), Flow> _parsed = new();
+    private readonly ConcurrentDictionary<(string, string, int), FlowRecord> _records = new();
     private FlowParser Parser => database.Options.Parser ?? FlowParser.Default;
 
     public Task<FlowRecord> SaveAsync(Flow flow, CancellationToken cancellationToken = default)
@@ -66,8 +67,12 @@ public sealed class PostgresFlowStore(PostgresDatabase database) : IFlowStore
                 pointer.Parameters.AddWithValue(flow.Namespace);
                 pointer.Parameters.AddWithValue(flow.Id);
                 pointer.Parameters.AddWithValue(revision);
+                // Other nodes' schedulers re-scan the flows when this commits.
+                var notify = new NpgsqlBatchCommand("SELECT pg_notify('windhover_flows', $1)");
+                notify.Parameters.AddWithValue(flow.Namespace + "/" + flow.Id);
                 batch.BatchCommands.Add(insert);
                 batch.BatchCommands.Add(pointer);
+                batch.BatchCommands.Add(notify);
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -90,7 +95,24 @@ public sealed class PostgresFlowStore(PostgresDatabase database) : IFlowStore
             return flow with { Revision = revision };
         });
 
-    public Task<FlowRecord?> GetAsync(string @namespace, string id, int? revision = null, CancellationToken cancellationToken = default) =>
+    public async Task<FlowRecord?> GetAsync(string @namespace, string id, int? revision = null, CancellationToken cancellationToken = default)
+    {
+        // A revision never changes: executor steps on any node read it from memory after the first time.
+        if (revision is { } known && _records.TryGetValue((@namespace, id, known), out var cached))
+        {
+            return cached;
+        }
+
+        var record = await ReadAsync(@namespace, id, revision, cancellationToken).ConfigureAwait(false);
+        if (record is not null && revision is not null)
+        {
+            _records[(@namespace, id, record.Revision)] = record;
+        }
+
+        return record;
+    }
+
+    private Task<FlowRecord?> ReadAsync(string @namespace, string id, int? revision, CancellationToken cancellationToken) =>
         database.WithConnectionAsync(async connection =>
         {
             await using var command = new NpgsqlCommand(revision is null
