@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Npgsql;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Executor;
@@ -57,7 +56,8 @@ public sealed class PostgresCluster : IRuntimeCluster
     /// <summary>A connection outside the pool (LISTEN and session locks must not go back to it).</summary>
     internal NpgsqlConnection DedicatedConnection()
     {
-        var builder = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Pooling = false, KeepAlive = 5 };
+        var name = "windhover " + NodeId;
+        var builder = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Pooling = false, KeepAlive = 5, ApplicationName = name.Length > 63 ? name[..63] : name };
         return new NpgsqlConnection(builder.ConnectionString);
     }
 
@@ -429,6 +429,4 @@ public sealed class PostgresCluster : IRuntimeCluster
 
         _stopping.Dispose();
     }
-
-    internal static string Seconds(TimeSpan span) => span.TotalSeconds.ToString(CultureInfo.InvariantCulture);
 }

@@ -9,6 +9,7 @@ namespace Windhover.Storage.Postgres.Tests;
 /// The store contract (the same tests SQLite and the in-memory stores pass) against a real PostgreSQL, one fresh
 /// database per test. The contract's <c>[Fact]</c> methods run as cases of one theory, so that they skip without a server.
 /// </summary>
+[Collection(PostgresCollection.Name)]
 public sealed class PostgresStoreTests
 {
     public static TheoryData<string> ContractTests()

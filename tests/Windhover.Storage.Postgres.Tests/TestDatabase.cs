@@ -75,3 +75,10 @@ public sealed class PostgresTheoryAttribute : TheoryAttribute
         }
     }
 }
+
+/// <summary>The PostgreSQL tests run one class at a time: one of them restarts the server.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PostgresCollection
+{
+    public const string Name = "postgres";
+}

@@ -33,6 +33,9 @@ public sealed partial class LocalRuntime
     /// <summary>Raised (cluster mode) when any node saved a flow; hosts wake their Schedule trigger loop.</summary>
     public event Action<string, string>? ClusterFlowSaved;
 
+    /// <summary>Raised (cluster mode) when this node claims a task run whose previous lease lapsed: it runs again.</summary>
+    public event Action<ClaimedTaskRun>? ClusterTaskRunReclaimed;
+
     /// <summary>This node's id in cluster mode, null otherwise.</summary>
     public string? NodeId => _options.Cluster?.NodeId;
 
@@ -230,6 +233,11 @@ public sealed partial class LocalRuntime
     {
         try
         {
+            if (claimed.Claims > 1)
+            {
+                ClusterTaskRunReclaimed?.Invoke(claimed);
+            }
+
             var execution = await _stores.Executions.GetAsync(claimed.ExecutionId).ConfigureAwait(false);
             var taskRun = execution?.FindTaskRun(claimed.TaskRunId);
             var flow = execution is null ? null
