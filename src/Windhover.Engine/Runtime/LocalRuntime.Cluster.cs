@@ -26,7 +26,11 @@ namespace Windhover.Engine.Runtime;
 /// </remarks>
 public sealed partial class LocalRuntime
 {
+    /// <summary>Claimed task runs this node's worker loops run now (its capacity).</summary>
     private readonly ConcurrentDictionary<string, byte> _clusterInflight = new(StringComparer.Ordinal);
+
+    /// <summary>Claimed task runs whose lease this node renews: running, or their result not yet committed.</summary>
+    private readonly ConcurrentDictionary<string, byte> _clusterLeased = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _clusterWake = new(0, int.MaxValue);
     private readonly List<Task> _clusterLoops = [];
 
@@ -163,12 +167,19 @@ public sealed partial class LocalRuntime
 
     private ValueTask OnClusterWorkerReport(WorkerReport report)
     {
-        if (report.Result.State.IsTerminal() && _clusterInflight.TryRemove(report.Result.TaskRunId, out _))
+        var envelope = new Envelope(report.Result) { Outcome = report.Outcome };
+        Post(report.ExecutionId, envelope);
+        var taskRunId = report.Result.TaskRunId;
+        if (report.Result.State.IsTerminal() && _clusterInflight.TryRemove(taskRunId, out _))
         {
             _clusterWake.Release(); // a worker loop is free
+            // The lease is renewed until the step applying the result ends: committed, it deleted the queue row;
+            // failed (the database is away), the lease lapses and the task run is claimed again.
+            _ = envelope.Done.Task.ContinueWith(done => _clusterLeased.TryRemove(taskRunId, out var _), CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
-        return OnWorkerReport(report);
+        return ValueTask.CompletedTask;
     }
 
     private async Task ClaimLoopAsync(IRuntimeCluster cluster, CancellationToken token)
@@ -187,6 +198,7 @@ public sealed partial class LocalRuntime
                     {
                         if (_clusterInflight.TryAdd(task.TaskRunId, 0))
                         {
+                            _clusterLeased[task.TaskRunId] = 0;
                             _ = Task.Run(() => StartClaimedAsync(cluster, task));
                         }
                     }
@@ -262,6 +274,7 @@ public sealed partial class LocalRuntime
                 case State.Killing:
                     // killed while its worker was gone: nobody else will report it
                     _clusterInflight.TryRemove(claimed.TaskRunId, out _);
+                    _clusterLeased.TryRemove(claimed.TaskRunId, out _);
                     Post(execution.Id, new Envelope(new TaskResult(taskRun.Id, State.Killed, Time.GetUtcNow())));
                     break;
                 default:
@@ -273,6 +286,7 @@ public sealed partial class LocalRuntime
         {
             // not renewed any more: the lease lapses and the task run is claimed again
             _clusterInflight.TryRemove(claimed.TaskRunId, out _);
+            _clusterLeased.TryRemove(claimed.TaskRunId, out _);
             ReportBackgroundError(e);
         }
     }
@@ -280,6 +294,7 @@ public sealed partial class LocalRuntime
     private async Task DropClaimedAsync(IRuntimeCluster cluster, string taskRunId)
     {
         _clusterInflight.TryRemove(taskRunId, out _);
+        _clusterLeased.TryRemove(taskRunId, out _);
         await cluster.DropTaskRunAsync(taskRunId, CancellationToken.None).ConfigureAwait(false);
         _clusterWake.Release();
     }
@@ -292,9 +307,9 @@ public sealed partial class LocalRuntime
             try
             {
                 await Task.Delay(period, Time, token).ConfigureAwait(false);
-                if (!_clusterInflight.IsEmpty)
+                if (!_clusterLeased.IsEmpty)
                 {
-                    await cluster.RenewLeasesAsync([.. _clusterInflight.Keys], token).ConfigureAwait(false);
+                    await cluster.RenewLeasesAsync([.. _clusterLeased.Keys], token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
