@@ -208,7 +208,7 @@ public sealed class PostgresCluster : IRuntimeCluster
     {
         private readonly NpgsqlBatch _batch = new(connection, transaction);
         private Execution? _saved;
-        private bool _dispatched;
+        private bool _notified;
         private bool _committed;
 
         public Execution? Current { get; } = current;
@@ -238,24 +238,48 @@ public sealed class PostgresCluster : IRuntimeCluster
             _saved = execution;
         }
 
-        public void Dispatch(RunTask run)
+        public void Dispatch(RunTask run, bool leaseToSelf)
         {
-            var insert = new NpgsqlBatchCommand("INSERT INTO task_queue (task_run_id, execution_id) VALUES ($1, $2) ON CONFLICT (task_run_id) DO NOTHING");
+            var insert = leaseToSelf
+                ? new NpgsqlBatchCommand("""
+                    INSERT INTO task_queue (task_run_id, execution_id, worker_id, lease_until, claims)
+                    VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4), 1)
+                    ON CONFLICT (task_run_id) DO NOTHING RETURNING 'leased' AS leased, task_run_id
+                    """)
+                : new NpgsqlBatchCommand("INSERT INTO task_queue (task_run_id, execution_id) VALUES ($1, $2) ON CONFLICT (task_run_id) DO NOTHING");
             insert.Parameters.AddWithValue(run.TaskRun.Id);
             insert.Parameters.AddWithValue(run.TaskRun.ExecutionId);
-            _batch.BatchCommands.Add(insert);
-            if (!_dispatched)
+            if (leaseToSelf)
+            {
+                insert.Parameters.AddWithValue(cluster.NodeId);
+                insert.Parameters.AddWithValue(cluster.LeaseSeconds);
+            }
+            else if (!_notified)
             {
                 _batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{TasksChannel}', '')"));
-                _dispatched = true;
+                _notified = true;
             }
+
+            _batch.BatchCommands.Add(insert);
         }
 
-        public async Task CommitAsync(CancellationToken cancellationToken)
+        public async Task<IReadOnlyCollection<string>> CommitAsync(CancellationToken cancellationToken)
         {
+            var leased = new HashSet<string>(StringComparer.Ordinal);
             if (_batch.BatchCommands.Count > 0)
             {
-                await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await using var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                do
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        if (reader.FieldCount == 2 && reader.GetName(0) == "leased")
+                        {
+                            leased.Add(reader.GetString(1));
+                        }
+                    }
+                }
+                while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -264,6 +288,8 @@ public sealed class PostgresCluster : IRuntimeCluster
             {
                 cluster.Committed(executionId, version + 1, _saved);
             }
+
+            return leased;
         }
 
         public async ValueTask DisposeAsync()

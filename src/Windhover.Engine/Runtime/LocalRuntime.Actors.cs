@@ -221,7 +221,7 @@ public sealed partial class LocalRuntime
 
         if (clusterStep is not null)
         {
-            await CommitClusterStepAsync(clusterStep, execution, work).ConfigureAwait(false);
+            await CommitClusterStepAsync(clusterStep, flow, execution, work).ConfigureAwait(false);
         }
 
         actor.Current = execution;

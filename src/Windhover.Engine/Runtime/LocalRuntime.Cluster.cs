@@ -90,20 +90,71 @@ public sealed partial class LocalRuntime
         return step;
     }
 
-    /// <summary>Queues the step's runnable task runs in its transaction and commits it.</summary>
-    private static async Task CommitClusterStepAsync(IClusterStep step, Execution execution, List<WorkItem> work)
+    /// <summary>
+    /// Queues the step's runnable task runs in its transaction and commits it. While this node has free worker loops
+    /// the task runs are queued leased to it and start here right after the commit: no claim round trip, no reload.
+    /// </summary>
+    private async Task CommitClusterStepAsync(IClusterStep step, Flow flow, Execution execution, List<WorkItem> work)
     {
-        HashSet<string>? queued = null;
+        var cluster = _options.Cluster!;
+        Dictionary<string, RunTask>? queued = null;
         foreach (var item in work)
         {
             if (item is RunTask run && execution.FindTaskRun(run.TaskRun.Id)?.State.Current.IsTerminal() != true
-                && (queued ??= new HashSet<string>(StringComparer.Ordinal)).Add(run.TaskRun.Id))
+                && (queued ??= new Dictionary<string, RunTask>(StringComparer.Ordinal)).TryAdd(run.TaskRun.Id, run))
             {
-                step.Dispatch(run);
+                var self = cluster.Options.Worker && _clusterInflight.Count < _options.Workers && _clusterInflight.TryAdd(run.TaskRun.Id, 0);
+                if (self)
+                {
+                    _clusterLeased[run.TaskRun.Id] = 0;
+                }
+
+                step.Dispatch(run, self);
             }
         }
 
-        await step.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        IReadOnlyCollection<string> leased;
+        try
+        {
+            leased = await step.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var id in queued?.Keys ?? Enumerable.Empty<string>())
+            {
+                ReleaseLocal(id);
+            }
+
+            throw;
+        }
+
+        if (queued is null)
+        {
+            return;
+        }
+
+        string[]? secrets = null;
+        foreach (var (id, run) in queued)
+        {
+            if (leased.Contains(id))
+            {
+                secrets ??= SecretsOf(flow, execution);
+                _workers!.Enqueue(new WorkerJob(run, secrets));
+            }
+            else if (_clusterInflight.ContainsKey(id))
+            {
+                ReleaseLocal(id); // already queued (a duplicate dispatch): whoever holds it runs it
+            }
+        }
+    }
+
+    private void ReleaseLocal(string taskRunId)
+    {
+        if (_clusterInflight.TryRemove(taskRunId, out _))
+        {
+            _clusterLeased.TryRemove(taskRunId, out _);
+            _clusterWake.Release();
+        }
     }
 
     // ================================================================ signals

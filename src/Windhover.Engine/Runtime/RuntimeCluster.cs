@@ -94,8 +94,12 @@ public interface IClusterStep : IAsyncDisposable
     /// <summary>Writes the step (as <see cref="IExecutionStore.SaveAsync"/>) in this transaction.</summary>
     void Save(Execution execution, ExecutionChanges changes);
 
-    /// <summary>Queues a runnable task run for the workers in this transaction.</summary>
-    void Dispatch(RunTask run);
+    /// <summary>
+    /// Queues a runnable task run in this transaction; with <paramref name="leaseToSelf"/> it is queued already leased to
+    /// this node, which runs it right after the commit (no claim round trip) unless the commit reports otherwise.
+    /// </summary>
+    void Dispatch(RunTask run, bool leaseToSelf);
 
-    Task CommitAsync(CancellationToken cancellationToken);
+    /// <summary>Commits; returns the task runs queued leased to this node (those this node must now run).</summary>
+    Task<IReadOnlyCollection<string>> CommitAsync(CancellationToken cancellationToken);
 }
