@@ -9,6 +9,7 @@ using Windhover.Bench.Scenarios;
 //   dotnet run -c Release --project bench/Windhover.Bench -- execution-list [--count 100000] [--repeats 15] [--db path]
 //     (the web UI's executions list with that many executions stored; prints server-time medians)
 //   dotnet run -c Release --project bench/Windhover.Bench -- webhook-load --server http://127.0.0.1:8080 [--seconds 60] [--rates 1000,2000,...]
+//   (--server a,b,c spreads the webhooks over the nodes of a cluster)
 if (args.Length > 0 && args[0] == "webhook-load")
 {
     return await WebhookLoad.RunAsync(args[1..]);

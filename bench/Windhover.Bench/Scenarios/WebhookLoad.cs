@@ -39,11 +39,14 @@ internal static class WebhookLoad
         var rates = (Option(args, "--rates") ?? "1000,2000,4000,8000,16000,32000,64000")
             .Split(',').Select(r => int.Parse(r, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
-        {
-            BaseAddress = new Uri(server),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+        // --server a,b,c: webhooks go round-robin to the nodes of a cluster (flows and states through the first).
+        var nodes = server.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(address =>
+            new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+            {
+                BaseAddress = new Uri(address),
+                Timeout = TimeSpan.FromSeconds(30),
+            }).ToArray();
+        var http = nodes[0];
         using (var put = new StringContent(Flow, Encoding.UTF8, "application/x-yaml"))
         {
             var created = await http.PostAsync("/api/v1/flows", put);
@@ -58,7 +61,7 @@ internal static class WebhookLoad
         int? best = null;
         foreach (var rate in rates)
         {
-            var outcome = await DriveAsync(http, rate, seconds);
+            var outcome = await DriveAsync(nodes, rate, seconds);
             results.Add(outcome.Report);
             Console.WriteLine(JsonSerializer.Serialize(outcome.Report));
             if (outcome.P99Ms < thresholdMs && outcome.Failed == 0 && outcome.AchievedPerMinute >= rate * 0.95)
@@ -75,13 +78,19 @@ internal static class WebhookLoad
         Directory.CreateDirectory("bench-results");
         await File.WriteAllTextAsync(Path.Combine("bench-results", "benchmark01.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"highest rate with p99 < {thresholdMs} ms: {(best is null ? "none" : best + "/min")}");
+        foreach (var node in nodes)
+        {
+            node.Dispose();
+        }
+
         return 0;
     }
 
     private sealed record Outcome(object Report, double P99Ms, int Failed, double AchievedPerMinute);
 
-    private static async Task<Outcome> DriveAsync(HttpClient http, int perMinute, int seconds)
+    private static async Task<Outcome> DriveAsync(HttpClient[] nodes, int perMinute, int seconds)
     {
+        var http = nodes[0];
         var total = perMinute * seconds / 60;
         var interval = TimeSpan.FromMinutes(1.0 / perMinute);
         var ids = new string?[total];
@@ -102,7 +111,7 @@ internal static class WebhookLoad
             {
                 try
                 {
-                    using var response = await http.PostAsJsonAsync("/api/v1/executions/webhook/bench/benchmark01/benchmark01", new { request = index });
+                    using var response = await nodes[index % nodes.Length].PostAsJsonAsync("/api/v1/executions/webhook/bench/benchmark01/benchmark01", new { request = index });
                     var body = await response.Content.ReadFromJsonAsync<JsonObject>();
                     ids[index] = body?["id"]?.GetValue<string>();
                     if (ids[index] is null)

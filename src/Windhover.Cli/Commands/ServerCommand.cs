@@ -25,6 +25,11 @@ public static class ServerCommand
     {
         var server = new Command("server", "Run a Windhover server.");
         server.Subcommands.Add(CreateLocal(output, error));
+        foreach (var role in ClusterServerCommand.Create(output, error))
+        {
+            server.Subcommands.Add(role);
+        }
+
         return server;
     }
 
@@ -75,13 +80,14 @@ public static class ServerCommand
         return command;
     }
 
-    public static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken,
+        Func<ServerOptions, Microsoft.AspNetCore.Builder.WebApplication>? build = null)
     {
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
-            app = BuildLocal(options);
+            app = build is null ? BuildLocal(options) : build(options);
             if (Environment.GetEnvironmentVariable("WINDHOVER_TRACE_STARTUP") is not null) error.WriteLine($"build: {sw.ElapsedMilliseconds} ms");
         }
         catch (InvalidOperationException e)

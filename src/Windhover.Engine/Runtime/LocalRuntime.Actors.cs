@@ -120,7 +120,8 @@ public sealed partial class LocalRuntime
                     }
 
                     actor.Running = false;
-                    if (actor.Current is null || actor.Current.State.Current.IsTerminal())
+                    // Cluster mode: the next event may be applied by another node; the cluster keeps what it can cache.
+                    if (actor.Current is null || actor.Current.State.Current.IsTerminal() || _options.Cluster is not null)
                     {
                         actor.Closed = true;
                         _actors.TryRemove(new KeyValuePair<string, ExecutionActor>(actor.Id, actor));
@@ -147,6 +148,8 @@ public sealed partial class LocalRuntime
 
     private async Task ProcessAsync(ExecutionActor actor, List<Envelope> batch)
     {
+        // Cluster mode: the step's transaction locks the execution's row (LocalRuntime.Cluster.cs).
+        await using var clusterStep = _options.Cluster is { } cluster ? await BeginClusterStepAsync(cluster, actor).ConfigureAwait(false) : null;
         if (actor.Current is null)
         {
             actor.Current = await _stores.Executions.GetAsync(actor.Id).ConfigureAwait(false);
@@ -232,7 +235,19 @@ public sealed partial class LocalRuntime
         if (!changes.IsEmpty)
         {
             // Durable first: nothing of this step leaves the actor before the commit.
-            await _stores.Executions.SaveAsync(execution, changes).ConfigureAwait(false);
+            if (clusterStep is not null)
+            {
+                clusterStep.Save(execution, changes);
+            }
+            else
+            {
+                await _stores.Executions.SaveAsync(execution, changes).ConfigureAwait(false);
+            }
+        }
+
+        if (clusterStep is not null)
+        {
+            await CommitClusterStepAsync(clusterStep, flow, execution, work).ConfigureAwait(false);
         }
 
         actor.Current = execution;
@@ -367,6 +382,11 @@ public sealed partial class LocalRuntime
         {
             switch (item)
             {
+                case RunTask or SetTimer or RetryExecution when _options.Cluster is not null:
+                    break; // queued and stored in the step's transaction
+                case KillTaskRun kill when _options.Cluster is { } cluster:
+                    _ = BroadcastKillAsync(cluster, kill.TaskRunId, ReportBackgroundError);
+                    break;
                 case RunTask run when execution.FindTaskRun(run.TaskRun.Id)?.State.Current.IsTerminal() == true:
                     break; // killed in the same batch (Exit, kill): never start it
                 case RunTask run:

@@ -83,6 +83,12 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
             return;
         }
 
+        if (_options.Cluster is { } cluster)
+        {
+            await StartClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
+            return; // no in-memory timers and no start-up recovery: see LocalRuntime.Cluster.cs
+        }
+
         _workers = new WorkerPool(Tasks, Services, OnWorkerReport, _options.Workers);
         foreach (var timer in await _stores.Timers.ListAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -574,6 +580,11 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         _timers.Dispose();
+        if (_options.Cluster is not null)
+        {
+            await StopClusterAsync().ConfigureAwait(false);
+        }
+
         if (_workers is not null)
         {
             await _workers.DisposeAsync().ConfigureAwait(false);

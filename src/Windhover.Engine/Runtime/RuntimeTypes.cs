@@ -37,6 +37,9 @@ public sealed record RuntimeOptions
 
     /// <summary>Called for every committed step (after it is durable). Must not block.</summary>
     public Action<Execution>? OnStep { get; init; }
+
+    /// <summary>Run as one node of a cluster over a shared store (see <see cref="IRuntimeCluster"/>); null: a single process.</summary>
+    public IRuntimeCluster? Cluster { get; init; }
 }
 
 /// <summary>What to start. <see cref="Inputs"/> are raw (strings, JSON values or <see cref="Inputs.InputFile"/>), validated by the runtime.</summary>

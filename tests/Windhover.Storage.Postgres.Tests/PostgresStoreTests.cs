@@ -1,0 +1,90 @@
+using System.Reflection;
+using Npgsql;
+using Windhover.Engine.Stores;
+using Windhover.Engine.Tests.Stores;
+
+namespace Windhover.Storage.Postgres.Tests;
+
+/// <summary>
+/// The store contract (the same tests SQLite and the in-memory stores pass) against a real PostgreSQL, one fresh
+/// database per test. The contract's <c>[Fact]</c> methods run as cases of one theory, so that they skip without a server.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresStoreTests
+{
+    public static TheoryData<string> ContractTests()
+    {
+        var data = new TheoryData<string>();
+        foreach (var method in typeof(StoreContractTests).GetMethods(BindingFlags.Public | BindingFlags.Instance)
+            .Where(m => m.GetCustomAttribute<FactAttribute>() is not null).OrderBy(m => m.Name, StringComparer.Ordinal))
+        {
+            data.Add(method.Name);
+        }
+
+        return data;
+    }
+
+    [PostgresTheory]
+    [MemberData(nameof(ContractTests))]
+    public async Task Store_contract(string test)
+    {
+        await using var contract = new Contract();
+        var method = typeof(StoreContractTests).GetMethod(test)!;
+        var result = method.Invoke(contract, []);
+        if (result is Task task)
+        {
+            await task;
+        }
+    }
+
+    [PostgresFact]
+    public async Task Schema_is_migrated_at_open_and_reopen_is_idempotent()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        await using (var first = await PostgresDatabase.OpenAsync(test.ConnectionString))
+        {
+            Assert.Equal(PostgresMigrations.All.Count, await first.SchemaVersionAsync());
+        }
+
+        await using var second = await PostgresDatabase.OpenAsync(test.ConnectionString);
+        Assert.Equal(PostgresMigrations.All.Count, await second.SchemaVersionAsync());
+        await using var connection = await second.DataSource.OpenConnectionAsync();
+        await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM schema_migrations", connection);
+        Assert.Equal((long)PostgresMigrations.All.Count, await count.ExecuteScalarAsync());
+    }
+
+    [PostgresFact]
+    public async Task Nodes_opening_together_migrate_once()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        var opens = Enumerable.Range(0, 4).Select(_ => PostgresDatabase.OpenAsync(test.ConnectionString)).ToList();
+        var databases = await Task.WhenAll(opens);
+        foreach (var database in databases)
+        {
+            Assert.Equal(PostgresMigrations.All.Count, await database.SchemaVersionAsync());
+            await database.DisposeAsync();
+        }
+    }
+
+    private sealed class Contract : StoreContractTests, IAsyncDisposable
+    {
+        private readonly List<(TestDatabase Test, PostgresDatabase Database)> _databases = [];
+
+        protected override StoreSet CreateStores()
+        {
+            var test = TestDatabase.CreateAsync().GetAwaiter().GetResult();
+            var database = PostgresDatabase.Open(test.ConnectionString, new PostgresStoreOptions { TimeProvider = Time });
+            _databases.Add((test, database));
+            return database.CreateStores();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var (test, database) in _databases)
+            {
+                await database.DisposeAsync();
+                await test.DisposeAsync();
+            }
+        }
+    }
+}
