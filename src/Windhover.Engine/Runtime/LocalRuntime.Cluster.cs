@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Windhover.Engine.Executions;
 using Windhover.Engine.Executor;
+using Windhover.Engine.Inputs;
 using Windhover.Engine.Tasks;
 using Windhover.Engine.Worker;
 using Windhover.Flows.Model;
@@ -133,13 +134,13 @@ public sealed partial class LocalRuntime
             return;
         }
 
-        string[]? secrets = null;
+        (IReadOnlyDictionary<string, object?>? Inputs, IReadOnlyList<string> Values)? secrets = null;
         foreach (var (id, run) in queued)
         {
             if (leased.Contains(id))
             {
-                secrets ??= SecretsOf(flow, execution);
-                _workers!.Enqueue(new WorkerJob(run, secrets));
+                secrets ??= FlowInputs.DecryptSecrets(flow.Inputs, execution.Inputs, _encryption);
+                _workers!.Enqueue(new WorkerJob(WithInputs(run, secrets.Value.Inputs, execution.Inputs), secrets.Value.Values));
             }
             else if (_clusterInflight.ContainsKey(id))
             {
@@ -320,7 +321,8 @@ public sealed partial class LocalRuntime
                     var (wdId, wdTask) = WorkingDirectoryOf(index, execution, taskRun);
                     var wdValue = wdId is null ? null : execution.FindTaskRun(wdId)?.Value;
                     var variables = RunVariables.For(flow, execution, taskRun, task, _options.Executor.Envs, _options.Executor.Globals, wdValue);
-                    _workers!.Enqueue(new WorkerJob(new RunTask(taskRun, task, variables, wdId, wdTask), SecretsOf(flow, execution)));
+                    var (inputs, secretValues) = FlowInputs.DecryptSecrets(flow.Inputs, execution.Inputs, _encryption);
+                    _workers!.Enqueue(new WorkerJob(WithInputs(new RunTask(taskRun, task, variables, wdId, wdTask), inputs, execution.Inputs), secretValues));
                     break;
                 case State.Killing:
                     // killed while its worker was gone: nobody else will report it
