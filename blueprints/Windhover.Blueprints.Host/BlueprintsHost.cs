@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Windhover.Blueprints.Arena;
 using Windhover.Blueprints.DevOpsCommander;
 using Windhover.Cli.Commands;
+using Windhover.Cli.Hosting;
 using Windhover.Server.Hosting;
 
 namespace Windhover.Blueprints.Host;
@@ -74,7 +75,7 @@ public sealed class BlueprintsHost : IAsyncDisposable
         var windhover = ServerCommand.BuildLocal(
             new ServerOptions { Host = "127.0.0.1", Port = options.WindhoverPort, DataPath = dataPath, FlowPath = flowPath },
             [Path.Combine(root, "blueprints", "devops-commander", "flows"), Path.Combine(root, "blueprints", "arena", "flows")],
-            envs: envs);
+            envs: FlowEnvironment.WithProcess(envs));
         var devOps = DevOpsCommanderApp.Build([], new DevOpsCommanderOptions
         {
             Urls = options.DevOpsCommanderUrls,

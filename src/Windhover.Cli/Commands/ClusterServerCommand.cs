@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Windhover.Cli.Hosting;
+using Windhover.Engine.Executor;
 using Windhover.Engine.Runtime;
 using Windhover.Engine.Stores;
 using Windhover.Engine.Triggers;
@@ -84,6 +85,7 @@ public static class ClusterServerCommand
                 BasicAuthUser = user,
                 BasicAuthPassword = password,
                 ApiToken = Environment.GetEnvironmentVariable("WINDHOVER_API_TOKEN") is { Length: > 0 } token ? token : null,
+                EncryptionKey = Environment.GetEnvironmentVariable("WINDHOVER_ENCRYPTION_SECRET_KEY") is { Length: > 0 } key ? key : null,
                 RunTriggers = false,
             };
             var node = new ClusterNode(role, connectionString, parseResult.GetValue(workers), new ClusterNodeOptions
@@ -137,6 +139,9 @@ public static class ClusterServerCommand
                 WorkingDirectoryRoot = Path.Combine(dataPath, "work"),
                 Workers = node.Workers,
                 Cluster = sp.GetRequiredService<PostgresCluster>(),
+                EncryptionKey = options.EncryptionKey,
+                MaxExecutionSize = options.MaxExecutionSize,
+                Executor = new ExecutorOptions { Envs = FlowEnvironment.FromProcess() },
             }));
             services.AddSingleton<IHostedService>(sp => new ClusterTriggerHostedService(
                 sp.GetRequiredService<LocalRuntime>(),

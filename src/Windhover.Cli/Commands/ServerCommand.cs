@@ -126,7 +126,7 @@ public static class ServerCommand
     /// every task type of <paramref name="catalog"/> (default <see cref="PluginCatalog.Default"/>) for validation and
     /// execution, flows loaded from <see cref="ServerOptions.FlowPath"/> and from each of
     /// <paramref name="additionalFlowPaths"/> (each followed for changes), and <paramref name="envs"/> as the flows'
-    /// <c>{{ envs.* }}</c> variables.
+    /// <c>{{ envs.* }}</c> variables (default: the process's <c>ENV_*</c> variables, see <see cref="FlowEnvironment"/>).
     /// </summary>
     public static Microsoft.AspNetCore.Builder.WebApplication BuildLocal(ServerOptions options, IReadOnlyList<string>? additionalFlowPaths = null,
         PluginCatalog? catalog = null, Action<ILoggingBuilder>? configureLogging = null, IReadOnlyDictionary<string, object?>? envs = null)
@@ -147,7 +147,7 @@ public static class ServerCommand
                 Expressions = sp.GetRequiredService<ExpressionEngine>(),
                 Tasks = catalog.Tasks,
                 WorkingDirectoryRoot = Path.Combine(dataPath, "work"),
-                Executor = new ExecutorOptions { Envs = envs ?? new Dictionary<string, object?>() },
+                Executor = new ExecutorOptions { Envs = envs ?? FlowEnvironment.FromProcess() },
                 EncryptionKey = options.EncryptionKey,
                 MaxExecutionSize = options.MaxExecutionSize,
             }));
