@@ -1,6 +1,7 @@
 // Engine overhead of ProcessScriptRunner for a python task, beyond the interpreter's own start:
 // medians over N runs of a raw Process.Start("python3 -c pass") against the runner doing the same work.
 // Run by hand: dotnet run -c Release --project bench/Windhover.Plugins.Scripts.Overhead [-- python3 30]
+// Writes bench-results/script-overhead.json.
 using System.Diagnostics;
 using Windhover.Plugins.Scripts;
 
@@ -39,11 +40,18 @@ for (var i = 0; i < runs; i++)
 }
 var rawMedian = Median(samples["raw Process.Start"]);
 Console.WriteLine($"interpreter: {python}, {runs} runs each (interleaved), medians:");
+var rows = new List<object>();
 foreach (var (name, list) in samples)
 {
     var median = Median(list);
     Console.WriteLine($"  {name,-34} {median,8:F2} ms   overhead vs raw: {median - rawMedian,6:F2} ms");
+    rows.Add(new { name, medianMs = Math.Round(median, 3), overheadVsRawMs = Math.Round(median - rawMedian, 3) });
 }
+
+Directory.CreateDirectory("bench-results");
+await File.WriteAllTextAsync(Path.Combine("bench-results", "script-overhead.json"), System.Text.Json.JsonSerializer.Serialize(
+    new { interpreter = python, runs, cases = rows }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine("results: bench-results/script-overhead.json");
 
 async Task RawAsync()
 {
