@@ -237,7 +237,9 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
             else
             {
                 using var count = connection.CreateCommand();
-                count.CommandText = $"SELECT COUNT(*) FROM executions e WHERE {Where(count, query)}";
+                count.CommandText = query.CountLimit is { } limit
+                    ? $"SELECT COUNT(*) FROM (SELECT 1 FROM executions e WHERE {Where(count, query)} LIMIT {Math.Max(limit, 0) + 1})"
+                    : $"SELECT COUNT(*) FROM executions e WHERE {Where(count, query)}";
                 total = (long)count.ExecuteScalar()!;
             }
 
@@ -330,16 +332,48 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
 
         if (!query.Labels.IsDefaultOrEmpty)
         {
+            // A rare label drives the query from its index (cost per match); a common one is checked per row of the
+            // date-ordered walk, which stops after the page (a probe per row scanned).
+            var rarest = RarestLabel(command.Connection!, query.Labels);
             for (var i = 0; i < query.Labels.Length; i++)
             {
-                where.Append(" AND EXISTS (SELECT 1 FROM execution_labels l WHERE l.execution_id = e.id AND l.key = $lk").Append(i)
-                    .Append(" AND l.value = $lv").Append(i).Append(')');
+                where.Append(i == rarest
+                        ? " AND e.id IN (SELECT l.execution_id FROM execution_labels l WHERE l.key = $lk"
+                        : " AND EXISTS (SELECT 1 FROM execution_labels l WHERE l.execution_id = e.id AND l.key = $lk")
+                    .Append(i).Append(" AND l.value = $lv").Append(i).Append(')');
                 p.AddWithValue("$lk" + i, query.Labels[i].Key);
                 p.AddWithValue("$lv" + i, query.Labels[i].Value);
             }
         }
 
         return where.ToString();
+    }
+
+    /// <summary>Below this many executions carrying a label, the label drives the search.</summary>
+    private const long RareLabel = 2_000;
+
+    /// <summary>The index of the label with fewest executions when it has under <see cref="RareLabel"/>; -1 otherwise.</summary>
+    private static int RarestLabel(SqliteConnection connection, ImmutableArray<ExecutionLabel> labels)
+    {
+        var best = -1;
+        var fewest = RareLabel;
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM execution_labels WHERE key = $k AND value = $v LIMIT {RareLabel})";
+        var key = command.Parameters.Add("$k", SqliteType.Text);
+        var value = command.Parameters.Add("$v", SqliteType.Text);
+        for (var i = 0; i < labels.Length; i++)
+        {
+            key.Value = labels[i].Key;
+            value.Value = labels[i].Value;
+            var count = (long)command.ExecuteScalar()!;
+            if (count < fewest)
+            {
+                fewest = count;
+                best = i;
+            }
+        }
+
+        return best;
     }
 
     private static ExecutionSummary ReadSummary(SqliteDataReader reader) => new()

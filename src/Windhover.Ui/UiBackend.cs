@@ -12,8 +12,8 @@ public interface IUiBackend
     /// <summary>Creates (when <paramref name="namespace"/> is null) or updates a flow; throws <see cref="UiException"/> with the server's message.</summary>
     Task<FlowRecord> SaveFlowAsync(string? @namespace, string? id, string source, CancellationToken cancellationToken);
 
-    /// <summary>Starts an execution with raw (form string) inputs; throws <see cref="UiException"/> for invalid inputs.</summary>
-    Task<Execution> ExecuteAsync(FlowRecord flow, IReadOnlyDictionary<string, object?> inputs, CancellationToken cancellationToken);
+    /// <summary>Starts an execution with raw (form string) inputs and uploaded FILE inputs; throws <see cref="UiException"/> for invalid inputs.</summary>
+    Task<Execution> ExecuteAsync(FlowRecord flow, IReadOnlyDictionary<string, object?> inputs, IReadOnlyList<UiFile> files, CancellationToken cancellationToken);
 
     Task<Execution> KillAsync(string executionId, CancellationToken cancellationToken);
 
@@ -23,8 +23,8 @@ public interface IUiBackend
     /// <summary>A new execution replaying this one, from <paramref name="taskRunId"/> when given; returns the new execution.</summary>
     Task<Execution> ReplayAsync(string executionId, string? taskRunId, CancellationToken cancellationToken);
 
-    /// <summary>Resumes a PAUSED execution with raw (form string) <c>onResume</c> inputs.</summary>
-    Task<Execution> ResumeAsync(string executionId, IReadOnlyDictionary<string, object?> inputs, CancellationToken cancellationToken);
+    /// <summary>Resumes a PAUSED execution with raw (form string) <c>onResume</c> inputs and uploaded FILE ones.</summary>
+    Task<Execution> ResumeAsync(string executionId, IReadOnlyDictionary<string, object?> inputs, IReadOnlyList<UiFile> files, CancellationToken cancellationToken);
 
     /// <summary>Replaces the execution's labels (system labels kept).</summary>
     Task<Execution> SetLabelsAsync(string executionId, IReadOnlyList<ExecutionLabel> labels, CancellationToken cancellationToken);
@@ -47,6 +47,9 @@ public interface IUiBackend
     /// <summary>Enables or disables a trigger; throws <see cref="UiException"/> when the flow or trigger does not exist.</summary>
     Task SetTriggerDisabledAsync(string @namespace, string flowId, string triggerId, bool disabled, CancellationToken cancellationToken);
 }
+
+/// <summary>A file uploaded for a FILE input of the execute form.</summary>
+public sealed record UiFile(string InputId, string FileName, string? ContentType, ReadOnlyMemory<byte> Content);
 
 /// <summary>A trigger as the triggers page shows it.</summary>
 public sealed record UiTrigger(string Namespace, string FlowId, string TriggerId, string Type, DateTimeOffset? NextFire, DateTimeOffset? LastFire, bool Disabled, string? LastExecutionId);

@@ -104,6 +104,44 @@ public sealed class ExecutionActionsTests
         await h.ScreenshotAsync("12-execution-resumed");
     }
 
+    private const string FileFlow = """
+        id: upload
+        namespace: company.team
+        inputs:
+          - id: doc
+            type: FILE
+          - id: note
+            type: STRING
+            defaults: none
+        tasks:
+          - id: show
+            type: io.kestra.plugin.core.log.Log
+            message: "{{ inputs.note }}: {{ read(inputs.doc) }}"
+        """;
+
+    [ChromiumFact]
+    public async Task Execute_with_a_file_input_and_download_it()
+    {
+        await using var h = await BrowserHarness.StartAsync();
+        var page = h.Page;
+        await h.CreateFlowAsync(FileFlow);
+
+        await page.GotoAsync("/ui/flows/company.team/upload/execute");
+        await Expect(page.Locator("#input-doc")).ToHaveAttributeAsync("type", "file");
+        await page.Locator("#input-doc").SetInputFilesAsync(new FilePayload { Name = "notes.txt", MimeType = "text/plain", Buffer = "line from the uploaded file"u8.ToArray() });
+        await page.Locator("#input-note").FillAsync("uploaded");
+        await page.Locator("#run").ClickAsync();
+        await Expect(page.Locator("#execution-state")).ToHaveTextAsync("SUCCESS", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#logs")).ToContainTextAsync("uploaded: line from the uploaded file");
+
+        // The input is a file in internal storage: the JSON viewer links to its download.
+        var file = page.Locator("#inputs a.j-file");
+        await Expect(file).ToHaveCountAsync(1);
+        var download = await page.APIRequest.GetAsync((await file.GetAttributeAsync("href"))!);
+        Assert.Equal(200, download.Status);
+        Assert.Equal("line from the uploaded file", await download.TextAsync());
+    }
+
     [ChromiumFact]
     public async Task Restart_a_failed_execution_and_replay_from_a_task_run()
     {

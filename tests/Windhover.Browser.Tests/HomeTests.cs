@@ -80,6 +80,16 @@ public sealed class HomeTests
         await Expect(page.Locator("#failures")).ToContainTextAsync("broken on purpose");
         await h.ScreenshotAsync("19-home");
 
+        // Live: killing the running execution elsewhere updates the page in place (no reload), then polling stops.
+        await page.EvaluateAsync("() => window.stillHere = true");
+        var runningId = await page.Locator("#running tbody tr td.mono a").TextContentAsync();
+        var kill = await page.APIRequest.DeleteAsync($"/api/v1/executions/{runningId}/kill");
+        Assert.True(kill.Ok, $"kill: {kill.Status}");
+        await Expect(page.Locator("#running-count")).ToHaveTextAsync("0", new() { Timeout = 20_000 });
+        await Expect(page.Locator("#chart-legend li[data-series=KILLED] strong")).ToHaveTextAsync("1");
+        await Expect(page.Locator("#live-home")).ToHaveAttributeAsync("data-active", "false");
+        Assert.True(await page.EvaluateAsync<bool>("() => window.stillHere === true"));
+
         // Other ranges keep the counts (same executions, bigger buckets).
         await page.GetByRole(AriaRole.Link, new() { Name = "7 days" }).ClickAsync();
         await Expect(page.Locator("#state-chart")).ToHaveAttributeAsync("aria-label", "Executions by state over the last 7 days");

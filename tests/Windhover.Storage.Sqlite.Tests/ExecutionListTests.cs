@@ -45,6 +45,33 @@ public sealed class ExecutionListTests : IDisposable
     }
 
     [Fact]
+    public async Task Rare_and_common_labels_find_the_same_rows_and_counts_can_be_capped()
+    {
+        using var database = SqliteDatabase.Open(Path.Combine(_folder, "labels.db"));
+        var store = database.CreateStores().Executions;
+        // 2,500 executions: env=prod on every other one (common: over the rare-label threshold), team=ops on every 100th.
+        for (var i = 0; i < 2_500; i++)
+        {
+            var execution = Execution.Create($"e{i:0000}", "a", "f", 1, Start.AddMinutes(i), null,
+                [new ExecutionLabel("env", i % 2 == 0 ? "prod" : "dev"), new ExecutionLabel("team", i % 100 == 0 ? "ops" : "data")]);
+            await store.SaveAsync(execution with { Deleted = i == 1200 }, ExecutionChanges.Between(null, execution));
+        }
+
+        var common = await store.SearchAsync(new ExecutionQuery { Labels = [new("env", "prod")], Size = 10, Page = 3 });
+        Assert.Equal(1_249, common.Total);
+        Assert.Equal(Enumerable.Range(0, 2_500).Where(i => i % 2 == 0 && i != 1200).Reverse().Skip(20).Take(10).Select(i => $"e{i:0000}"), common.Results.Select(r => r.Id));
+
+        var rare = await store.SearchAsync(new ExecutionQuery { Labels = [new("team", "ops"), new("env", "prod")], Size = 10, Page = 2 });
+        Assert.Equal(24, rare.Total);
+        Assert.Equal(Enumerable.Range(0, 2_500).Where(i => i % 100 == 0 && i != 1200).Reverse().Skip(10).Take(10).Select(i => $"e{i:0000}"), rare.Results.Select(r => r.Id));
+        Assert.Equal(0, (await store.SearchAsync(new ExecutionQuery { Labels = [new("team", "none")] })).Total);
+
+        // A capped count is exact up to the cap, and says "more" beyond it.
+        Assert.Equal(101, (await store.SearchAsync(new ExecutionQuery { Labels = [new("env", "prod")], CountLimit = 100 })).Total);
+        Assert.Equal(24, (await store.SearchAsync(new ExecutionQuery { Labels = [new("team", "ops")], CountLimit = 100, Page = 2, Size = 10 })).Total);
+    }
+
+    [Fact]
     public void List_queries_walk_the_list_indexes_never_the_table()
     {
         var path = Path.Combine(_folder, "plan.db");

@@ -71,7 +71,9 @@ internal static class ExecutionListLoad
                 ("state FAILED", "/ui/executions?state=FAILED"),
                 ("state KILLED, deep page", $"/ui/executions?state=KILLED&page={count / 25 / 100}"),
                 ("label env:prod", "/ui/executions?labels=env:prod"),
+                ("label env:prod, page 40", "/ui/executions?labels=env:prod&page=40"),
                 ("label team:ops + state FAILED", "/ui/executions?labels=team:ops&state=FAILED"),
+                ("label absent (rare path)", "/ui/executions?labels=env:none"),
                 ("time range (1 day)", $"/ui/executions?from={Uri.EscapeDataString(end.AddDays(-3).ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(end.AddDays(-2).ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture))}"),
                 ("home", "/ui"),
             };

@@ -144,6 +144,13 @@ public sealed record ExecutionQuery
     public bool Ascending { get; init; }
     public int Page { get; init; } = 1;
     public int Size { get; init; } = 25;
+
+    /// <summary>
+    /// When set, a store may stop counting the total past this many matches: <see cref="PagedResult{T}.Total"/> is exact
+    /// up to it and any larger value means "more than <see cref="CountLimit"/>" (the UI's label searches, whose exact
+    /// count costs a probe per stored execution). Null: always exact.
+    /// </summary>
+    public long? CountLimit { get; init; }
 }
 
 /// <summary>Executions with their task runs. Writes are per executor step (<see cref="SaveAsync"/>), never the whole execution re-serialised.</summary>

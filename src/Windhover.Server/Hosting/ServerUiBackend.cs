@@ -25,11 +25,16 @@ internal sealed class ServerUiBackend(FlowService flows, IExecutionService execu
         }
     }
 
-    public async Task<Execution> ExecuteAsync(FlowRecord flow, IReadOnlyDictionary<string, object?> inputs, CancellationToken cancellationToken)
+    public async Task<Execution> ExecuteAsync(FlowRecord flow, IReadOnlyDictionary<string, object?> inputs, IReadOnlyList<UiFile> files, CancellationToken cancellationToken)
     {
         try
         {
-            return await executions.CreateAsync(new CreateExecutionRequest { Flow = flow, Inputs = inputs }, cancellationToken);
+            return await executions.CreateAsync(new CreateExecutionRequest
+            {
+                Flow = flow,
+                Inputs = inputs,
+                Files = [.. files.Select(f => new UploadedFile(f.InputId, f.FileName, f.ContentType, f.Content))],
+            }, cancellationToken);
         }
         catch (Exception e) when (e is InputValidationException or ConflictException or NotFoundException)
         {
@@ -73,7 +78,7 @@ internal sealed class ServerUiBackend(FlowService flows, IExecutionService execu
             return await executions.ReplayAsync(executionId, taskRunId, null, cancellationToken);
         });
 
-    public Task<Execution> ResumeAsync(string executionId, IReadOnlyDictionary<string, object?> inputs, CancellationToken cancellationToken) =>
+    public Task<Execution> ResumeAsync(string executionId, IReadOnlyDictionary<string, object?> inputs, IReadOnlyList<UiFile> files, CancellationToken cancellationToken) =>
         MapAsync(async () =>
         {
             var execution = await RequireAsync(executionId, cancellationToken);
@@ -82,7 +87,7 @@ internal sealed class ServerUiBackend(FlowService flows, IExecutionService execu
                 throw new ConflictException($"Execution {executionId} is {execution.State.Current.ToKestraName()}, not PAUSED");
             }
 
-            return await executions.ResumeAsync(executionId, inputs, [], cancellationToken);
+            return await executions.ResumeAsync(executionId, inputs, [.. files.Select(f => new UploadedFile(f.InputId, f.FileName, f.ContentType, f.Content))], cancellationToken);
         });
 
     public Task<Execution> SetLabelsAsync(string executionId, IReadOnlyList<ExecutionLabel> labels, CancellationToken cancellationToken) =>
