@@ -103,7 +103,9 @@ public sealed partial class LocalRuntime
             if (item is RunTask run && execution.FindTaskRun(run.TaskRun.Id)?.State.Current.IsTerminal() != true
                 && (queued ??= new Dictionary<string, RunTask>(StringComparer.Ordinal)).TryAdd(run.TaskRun.Id, run))
             {
-                var self = cluster.Options.Worker && _clusterInflight.Count < _options.Workers && _clusterInflight.TryAdd(run.TaskRun.Id, 0);
+                // Tasks of a WorkingDirectory share a local folder: they stay on the node that runs the previous one.
+                var self = cluster.Options.Worker && (_clusterInflight.Count < _options.Workers || run.WorkingDirectoryTaskRunId is not null)
+                    && _clusterInflight.TryAdd(run.TaskRun.Id, 0);
                 if (self)
                 {
                     _clusterLeased[run.TaskRun.Id] = 0;
