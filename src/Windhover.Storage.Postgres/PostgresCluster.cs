@@ -168,8 +168,9 @@ public sealed class PostgresCluster : IRuntimeCluster
             Execution? current = null;
             if (version is { } stored)
             {
-                current = _cache.TryGetValue(executionId, out var entry) && entry.Version == stored
-                    ? entry.Execution
+                // Version 1 is the state its creator saved (every step bumps it): the caller's copy is that state.
+                current = _cache.TryGetValue(executionId, out var entry) && entry.Version == stored ? entry.Execution
+                    : stored == 1 && cached is not null && cached.Id == executionId ? cached
                     : await PostgresExecutionStore.LoadAsync(connection, transaction, executionId, forUpdate: false, cancellationToken).ConfigureAwait(false);
             }
 
