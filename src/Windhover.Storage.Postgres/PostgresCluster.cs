@@ -168,8 +168,9 @@ public sealed class PostgresCluster : IRuntimeCluster
             Execution? current = null;
             if (version is { } stored)
             {
-                current = _cache.TryGetValue(executionId, out var entry) && entry.Version == stored
-                    ? entry.Execution
+                // Version 1 is the state its creator saved (every step bumps it): the caller's copy is that state.
+                current = _cache.TryGetValue(executionId, out var entry) && entry.Version == stored ? entry.Execution
+                    : stored == 1 && cached is not null && cached.Id == executionId ? cached
                     : await PostgresExecutionStore.LoadAsync(connection, transaction, executionId, forUpdate: false, cancellationToken).ConfigureAwait(false);
             }
 
@@ -361,6 +362,43 @@ public sealed class PostgresCluster : IRuntimeCluster
             command.Parameters.AddWithValue(taskRunId);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
+
+    public async Task<IAsyncDisposable> LockFlowAsync(string @namespace, string flowId, CancellationToken cancellationToken)
+    {
+        var connection = await Database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended($1, 0))", connection);
+            command.Parameters.AddWithValue("windhover:flow:" + @namespace + "/" + flowId);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return new FlowLock(connection, "windhover:flow:" + @namespace + "/" + flowId);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A session advisory lock on a pooled connection: unlocked before the connection goes back to the pool.</summary>
+    private sealed class FlowLock(NpgsqlConnection connection, string key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1, 0))", connection);
+                command.Parameters.AddWithValue(key);
+                await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+                // the connection broke: the server released the lock with the session
+            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     // ================================================================ executor duties
 

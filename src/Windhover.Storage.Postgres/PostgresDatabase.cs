@@ -44,6 +44,10 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
             builder.ApplicationName = "windhover";
         }
 
+        // Connections go back to the pool without DISCARD ALL: the stores leave no session state behind (session
+        // advisory locks are released explicitly, LISTEN uses connections outside the pool).
+        builder.NoResetOnClose = true;
+
         var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         try
         {

@@ -288,6 +288,38 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [PostgresFact]
+    public async Task A_flow_concurrency_limit_holds_across_nodes()
+    {
+        var nodes = await StartNodesAsync(3, options: FastFaults);
+        await DeployAsync(nodes[0], """
+            id: one-at-a-time
+            namespace: cluster.test
+            concurrency:
+              limit: 1
+              behavior: QUEUE
+            tasks:
+              - id: sleep
+                type: io.kestra.plugin.core.flow.Sleep
+                duration: PT1S
+            """);
+        var ids = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => ExecuteAsync(nodes[i % nodes.Count], "cluster.test", "one-at-a-time")));
+        var terminal = await WaitForTerminalAsync(ids.Length, TimeSpan.FromSeconds(90));
+        Assert.True(terminal == ids.Length, $"{terminal}/{ids.Length} terminal\n{Diagnostics()}");
+        Assert.Equal(ids.Length, await QueryAsync<long>("SELECT COUNT(*) FROM executions WHERE state = 'SUCCESS'"));
+        // the sleeps never overlap: each starts after the previous one ended
+        var spans = (await ListAsync("""
+            SELECT (data::jsonb -> 'state' -> 'histories' -> 0 ->> 'date'), (data::jsonb -> 'state' -> 'histories' -> -1 ->> 'date')
+            FROM task_runs WHERE data::jsonb ->> 'taskId' = 'sleep'
+            """)).Select(row => row.Split(' ')).Select(p => (Start: DateTimeOffset.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture),
+                End: DateTimeOffset.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))).OrderBy(p => p.Start).ToList();
+        Assert.Equal(ids.Length, spans.Count);
+        for (var i = 1; i < spans.Count; i++)
+        {
+            Assert.True(spans[i].Start >= spans[i - 1].End, $"sleeps overlap: {spans[i - 1]} and {spans[i]}");
+        }
+    }
+
+    [PostgresFact]
     public async Task PostgreSQL_restarted_mid_run_every_execution_completes()
     {
         // A private server (initdb from WINDHOVER_PG_BIN) so that restarting it disturbs no other test.

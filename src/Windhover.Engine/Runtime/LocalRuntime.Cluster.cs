@@ -33,6 +33,9 @@ public sealed partial class LocalRuntime
     /// <summary>Claimed task runs whose lease this node renews: running, or their result not yet committed.</summary>
     private readonly ConcurrentDictionary<string, byte> _clusterLeased = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _clusterWake = new(0, int.MaxValue);
+
+    /// <summary>The last claim found no free worker loop, or took a full batch: a freed loop should claim at once.</summary>
+    private bool _clusterSaturated;
     private readonly List<Task> _clusterLoops = [];
 
     /// <summary>Raised (cluster mode) when any node saved a flow; hosts wake their Schedule trigger loop.</summary>
@@ -104,7 +107,9 @@ public sealed partial class LocalRuntime
             if (item is RunTask run && execution.FindTaskRun(run.TaskRun.Id)?.State.Current.IsTerminal() != true
                 && (queued ??= new Dictionary<string, RunTask>(StringComparer.Ordinal)).TryAdd(run.TaskRun.Id, run))
             {
-                var self = cluster.Options.Worker && _clusterInflight.Count < _options.Workers && _clusterInflight.TryAdd(run.TaskRun.Id, 0);
+                // Tasks of a WorkingDirectory share a local folder: they stay on the node that runs the previous one.
+                var self = cluster.Options.Worker && (_clusterInflight.Count < _options.Workers || run.WorkingDirectoryTaskRunId is not null)
+                    && _clusterInflight.TryAdd(run.TaskRun.Id, 0);
                 if (self)
                 {
                     _clusterLeased[run.TaskRun.Id] = 0;
@@ -224,7 +229,10 @@ public sealed partial class LocalRuntime
         var taskRunId = report.Result.TaskRunId;
         if (report.Result.State.IsTerminal() && _clusterInflight.TryRemove(taskRunId, out _))
         {
-            _clusterWake.Release(); // a worker loop is free
+            if (Volatile.Read(ref _clusterSaturated))
+            {
+                _clusterWake.Release(); // a worker loop is free and work may be waiting
+            }
             // The lease is renewed until the step applying the result ends: committed, it deleted the queue row;
             // failed (the database is away), the lease lapses and the task run is claimed again.
             _ = envelope.Done.Task.ContinueWith(done => _clusterLeased.TryRemove(taskRunId, out var _), CancellationToken.None,
@@ -239,6 +247,7 @@ public sealed partial class LocalRuntime
         while (!token.IsCancellationRequested)
         {
             var free = _options.Workers - _clusterInflight.Count;
+            Volatile.Write(ref _clusterSaturated, free <= 0);
             var claimedAll = false;
             if (free > 0)
             {
@@ -256,6 +265,7 @@ public sealed partial class LocalRuntime
                     }
 
                     claimedAll = claimed.Count == max;
+                    Volatile.Write(ref _clusterSaturated, claimedAll);
                 }
                 catch (OperationCanceledException) when (token.IsCancellationRequested)
                 {

@@ -355,6 +355,8 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
 
         var gate = FlowLock(flow);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Cluster mode: the count and the admission are serialised across nodes too.
+        await using var clusterGate = _options.Cluster is { } cluster ? await cluster.LockFlowAsync(flow.Namespace, flow.Id, cancellationToken).ConfigureAwait(false) : null;
         try
         {
             var running = await CountActiveAsync(flow, cancellationToken).ConfigureAwait(false);
@@ -416,8 +418,10 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
 
         var gate = FlowLock(flow);
         await gate.WaitAsync().ConfigureAwait(false);
+        IAsyncDisposable? clusterGate = null;
         try
         {
+            clusterGate = _options.Cluster is { } cluster ? await cluster.LockFlowAsync(flow.Namespace, flow.Id, CancellationToken.None).ConfigureAwait(false) : null;
             while (await CountActiveAsync(flow, CancellationToken.None).ConfigureAwait(false) < concurrency.Limit)
             {
                 var next = await _stores.Executions.SearchAsync(new ExecutionQuery
@@ -446,6 +450,11 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
         }
         finally
         {
+            if (clusterGate is not null)
+            {
+                await clusterGate.DisposeAsync().ConfigureAwait(false);
+            }
+
             gate.Release();
         }
     }

@@ -81,6 +81,9 @@ public interface IRuntimeCluster : IAsyncDisposable
     /// <summary>Unfinished executions that nothing moves (no queued task, no timer, no change for <see cref="ClusterNodeOptions.StallAfter"/>).</summary>
     Task<IReadOnlyList<string>> ClaimStalledExecutionsAsync(int max, CancellationToken cancellationToken);
 
+    /// <summary>A lock of one flow across nodes (its concurrency limit), held until disposed.</summary>
+    Task<IAsyncDisposable> LockFlowAsync(string @namespace, string flowId, CancellationToken cancellationToken);
+
     /// <summary>Asks every node to kill a task run it is running.</summary>
     Task BroadcastKillAsync(string taskRunId, CancellationToken cancellationToken);
 }
