@@ -21,11 +21,11 @@ public sealed class SqliteStoreTests : StoreContractTests, IDisposable
         var path = Path.Combine(_folder, "schema.db");
         using (var first = SqliteDatabase.Open(path))
         {
-            Assert.Equal(3, first.SchemaVersion);
+            Assert.Equal(4, first.SchemaVersion);
         }
 
         using var second = SqliteDatabase.Open(path);
-        Assert.Equal(3, second.SchemaVersion);
+        Assert.Equal(4, second.SchemaVersion);
     }
 
     public void Dispose()
