@@ -456,4 +456,22 @@ public sealed class PostgresFileStorage(PostgresDatabase database) : IFileStorag
             command.Parameters.AddWithValue(prefix + "0"); // '0' follows '/'
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListAsync(string folderUri, CancellationToken cancellationToken = default) =>
+        database.WithConnectionAsync<IReadOnlyList<string>>(async connection =>
+        {
+            var prefix = StorageUri.PathOf(folderUri).TrimEnd('/');
+            // path is COLLATE "C": the range is the folder's byte-ordered subtree, and ORDER BY is ordinal
+            await using var command = new NpgsqlCommand("SELECT path FROM files WHERE path >= $1 AND path < $2 ORDER BY path", connection);
+            command.Parameters.AddWithValue(prefix + "/");
+            command.Parameters.AddWithValue(prefix + "0"); // '0' follows '/'
+            var uris = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                uris.Add(StorageUri.Scheme + reader.GetString(0));
+            }
+
+            return uris;
+        }, cancellationToken);
 }

@@ -311,4 +311,24 @@ public abstract class StoreContractTests
         Assert.False(await stores.Files.ExistsAsync(uri));
         Assert.False(await stores.Files.DeleteAsync(uri));
     }
+
+    [Fact]
+    public async Task Files_under_a_folder_are_listed_at_any_depth_in_ordinal_order()
+    {
+        var stores = CreateStores();
+        var folder = "kestra:///company/team/_files";
+        foreach (var name in new[] { "b.txt", "a/z.py", "a/b/c.sql", "A.md" })
+        {
+            await stores.Files.PutAsync(folder + "/" + name, new MemoryStream([1]));
+        }
+
+        await stores.Files.PutAsync("kestra:///company/team/_files2/x.txt", new MemoryStream([1]));   // a sibling, not inside
+        await stores.Files.PutAsync("kestra:///company/team/other.txt", new MemoryStream([1]));
+
+        Assert.Equal(
+            new[] { "A.md", "a/b/c.sql", "a/z.py", "b.txt" }.Select(n => folder + "/" + n),
+            await stores.Files.ListAsync(folder));
+        Assert.Equal([folder + "/a/b/c.sql", folder + "/a/z.py"], await stores.Files.ListAsync(folder + "/a/"));
+        Assert.Empty(await stores.Files.ListAsync("kestra:///company/none"));
+    }
 }
