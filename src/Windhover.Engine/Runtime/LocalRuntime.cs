@@ -309,10 +309,11 @@ public sealed partial class LocalRuntime : IAsyncDisposable
 
         var gate = FlowLock(flow);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        // Cluster mode: the count and the admission are serialised across nodes too.
-        await using var clusterGate = _options.Cluster is { } cluster ? await cluster.LockFlowAsync(flow.Namespace, flow.Id, cancellationToken).ConfigureAwait(false) : null;
+        IAsyncDisposable? clusterGate = null;
         try
         {
+            // Cluster mode: the count and the admission are serialised across nodes too.
+            clusterGate = _options.Cluster is { } cluster ? await cluster.LockFlowAsync(flow.Namespace, flow.Id, cancellationToken).ConfigureAwait(false) : null;
             var running = await CountActiveAsync(flow, cancellationToken).ConfigureAwait(false);
             if (running >= concurrency.Limit)
             {
@@ -343,6 +344,11 @@ public sealed partial class LocalRuntime : IAsyncDisposable
         }
         finally
         {
+            if (clusterGate is not null)
+            {
+                await clusterGate.DisposeAsync().ConfigureAwait(false);
+            }
+
             gate.Release();
         }
     }
