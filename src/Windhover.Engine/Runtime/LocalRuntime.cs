@@ -355,10 +355,11 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
 
         var gate = FlowLock(flow);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        // Cluster mode: the count and the admission are serialised across nodes too.
-        await using var clusterGate = _options.Cluster is { } cluster ? await cluster.LockFlowAsync(flow.Namespace, flow.Id, cancellationToken).ConfigureAwait(false) : null;
+        IAsyncDisposable? clusterGate = null;
         try
         {
+            // Cluster mode: the count and the admission are serialised across nodes too.
+            clusterGate = _options.Cluster is { } cluster ? await cluster.LockFlowAsync(flow.Namespace, flow.Id, cancellationToken).ConfigureAwait(false) : null;
             var running = await CountActiveAsync(flow, cancellationToken).ConfigureAwait(false);
             if (running >= concurrency.Limit)
             {
@@ -396,6 +397,11 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
         }
         finally
         {
+            if (clusterGate is not null)
+            {
+                await clusterGate.DisposeAsync().ConfigureAwait(false);
+            }
+
             gate.Release();
         }
     }
