@@ -333,8 +333,10 @@ public sealed partial class LocalRuntime
 
         if (envelope.ChildId is { } childId)
         {
+            // A Subflow names its child in `executionId`; a ForEachItem's `_items` lists its batches in `executions`.
             var parentRun = execution.TaskRunList.FirstOrDefault(t => t.State.Current is State.Running or State.Killing
-                && t.Outputs?.GetValueOrDefault("executionId") as string == childId);
+                && (t.Outputs?.GetValueOrDefault("executionId") as string == childId
+                    || (t.Outputs?.GetValueOrDefault("executions") is IReadOnlyDictionary<string, object?> batches && batches.ContainsKey(childId))));
             return parentRun is null ? execution : Step(execution, new ChildEnded(parentRun.Id, envelope.Child!, Time.GetUtcNow()));
         }
 

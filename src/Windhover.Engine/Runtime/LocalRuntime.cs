@@ -319,6 +319,19 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
         return replay;
     }
 
+    /// <summary>The execution as last committed (the live one while it runs), or null when unknown.</summary>
+    public async Task<Execution?> GetExecutionAsync(string executionId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await GetRequiredAsync(executionId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ExecutionNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Follows one execution: every committed step, completing after the terminal one.</summary>
     public ExecutionSubscription Subscribe(string? executionId = null)
     {

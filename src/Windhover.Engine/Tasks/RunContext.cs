@@ -32,6 +32,9 @@ public interface IExecutionControl
 {
     /// <summary>Resumes a PAUSED execution with <c>onResume</c> inputs (validated against the Pause task's declarations).</summary>
     Task<Execution> ResumeAsync(string executionId, IReadOnlyDictionary<string, object?>? inputs = null, CancellationToken cancellationToken = default);
+
+    /// <summary>An execution as stored, or null when unknown.</summary>
+    Task<Execution?> GetExecutionAsync(string executionId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

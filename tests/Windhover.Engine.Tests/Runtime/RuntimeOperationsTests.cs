@@ -45,10 +45,20 @@ public sealed class RuntimeOperationsTests : IAsyncLifetime
         }
     }
 
-    private Task<Execution> WaitTerminalAsync(string id)
+    private async Task<Execution> WaitTerminalAsync(string id)
     {
         using var cts = new CancellationTokenSource(Timeout);
-        return _runtime.WaitForTerminalAsync(id, cts.Token);
+        try
+        {
+            return await _runtime.WaitForTerminalAsync(id, cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            var stuck = await _stores.Executions.GetAsync(id);
+            var logs = await _stores.Logs.FindAsync(id);
+            throw new TimeoutException($"{id} not terminal: {stuck?.State.Current} " +
+                string.Join(", ", stuck?.TaskRunList.Select(t => $"{t.TaskId}={t.State.Current}") ?? []) + " | " + string.Join(" | ", logs.Select(l => l.Message)));
+        }
     }
 
     private const string PauseWithOnResume = """
@@ -272,5 +282,65 @@ public sealed class RuntimeOperationsTests : IAsyncLifetime
         var uri = Assert.IsType<string>(Assert.Single(UrisOf(second)).Value);
         await using var stream = await _stores.Files.OpenReadAsync(uri);
         Assert.Equal("HELLO", await new StreamReader(stream!).ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task ForEachItem_splits_a_file_into_batches_runs_a_subflow_per_batch_and_merges_their_outputs()
+    {
+        await DeployAsync("""
+            id: batch
+            namespace: company.team
+            inputs:
+              - id: items
+                type: STRING
+            tasks:
+              - id: read
+                type: io.kestra.plugin.core.debug.Return
+                format: "{{ read(inputs.items) | trim }}"
+            outputs:
+              - id: value
+                type: STRING
+                value: "{{ outputs.read.value }}"
+            """);
+        await DeployAsync("""
+            id: each
+            namespace: company.team
+            inputs:
+              - id: file
+                type: FILE
+            tasks:
+              - id: each
+                type: io.kestra.plugin.core.flow.ForEachItem
+                items: "{{ inputs.file }}"
+                batch:
+                  rows: 4
+                namespace: company.team
+                flowId: batch
+                wait: true
+                inputs:
+                  items: "{{ taskrun.items }}"
+            """);
+        var lines = string.Join('\n', Enumerable.Range(1, 10).Select(i => "line" + i)) + "\n";
+        var created = await _runtime.CreateExecutionAsync(new ExecutionRequest
+        {
+            Namespace = "company.team",
+            FlowId = "each",
+            Inputs = new Dictionary<string, object?> { ["file"] = new InputFile("lines.txt", () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines))) },
+        });
+        var done = await WaitTerminalAsync(created.Id);
+        Assert.Equal(State.Success, done.State.Current);
+        Assert.Equal(["each", "each_split", "each_items", "each_merge"], done.TaskRunList.Select(t => t.TaskId));
+        var splits = Assert.IsAssignableFrom<IReadOnlyList<object?>>(done.TaskRunList.Single(t => t.TaskId == "each_split").Outputs!["splits"]);
+        Assert.Equal(3, splits.Count);
+        var items = done.TaskRunList.Single(t => t.TaskId == "each_items").Outputs!;
+        Assert.Equal(3L, items["numberOfBatches"]);
+        Assert.Equal(3L, ((IReadOnlyDictionary<string, object?>)items["iterations"]!)["SUCCESS"]);
+
+        var merged = Assert.IsType<string>(done.TaskRunList.Single(t => t.TaskId == "each_merge").Outputs!["subflowOutputs"]);
+        await using var stream = await _stores.Files.OpenReadAsync(merged);
+        var mergedLines = (await new StreamReader(stream!).ReadToEndAsync()).TrimEnd('\n').Split('\n');
+        Assert.Equal(3, mergedLines.Length);
+        Assert.Contains("line1\\nline2\\nline3\\nline4", mergedLines[0], StringComparison.Ordinal);
+        Assert.Contains("line9\\nline10", mergedLines[2], StringComparison.Ordinal);
     }
 }

@@ -21,6 +21,8 @@ public static class CoreTasks
         .Register(P + "execution.Exit", new ExitTask())
         .Register(P + "execution.Labels", new LabelsTask())
         .Register(P + "execution.Resume", new ResumeTask())
+        .Register(TaskKinds.ForEachItemSplit, new ForEachItemSplitTask())
+        .Register(TaskKinds.ForEachItemMergeOutputs, new ForEachItemMergeOutputsTask())
         .Register(P + "flow.Sleep", new SleepTask())
         .Register(P + "kv.Set", new KvSetTask())
         .Register(P + "kv.Get", new KvGetTask())
