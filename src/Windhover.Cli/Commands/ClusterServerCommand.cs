@@ -62,18 +62,9 @@ public static class ClusterServerCommand
                 return 2;
             }
 
-            var auth = parseResult.GetValue(basicAuth) ?? Environment.GetEnvironmentVariable("WINDHOVER_BASIC_AUTH");
-            string? user = null, password = null;
-            if (!string.IsNullOrEmpty(auth))
+            if (!ServerCommand.TryReadBasicAuth(parseResult.GetValue(basicAuth), e, out var user, out var password))
             {
-                var colon = auth.IndexOf(':', StringComparison.Ordinal);
-                if (colon <= 0)
-                {
-                    e.WriteLine("--basic-auth must be user:password");
-                    return 2;
-                }
-
-                (user, password) = (auth[..colon], auth[(colon + 1)..]);
+                return 2;
             }
 
             var options = new ServerOptions

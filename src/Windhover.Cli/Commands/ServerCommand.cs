@@ -48,18 +48,9 @@ public static class ServerCommand
         {
             var o = output ?? Console.Out;
             var e = error ?? Console.Error;
-            var auth = parseResult.GetValue(basicAuth) ?? Environment.GetEnvironmentVariable("WINDHOVER_BASIC_AUTH");
-            string? user = null, password = null;
-            if (!string.IsNullOrEmpty(auth))
+            if (!ServerCommand.TryReadBasicAuth(parseResult.GetValue(basicAuth), e, out var user, out var password))
             {
-                var colon = auth.IndexOf(':', StringComparison.Ordinal);
-                if (colon <= 0)
-                {
-                    e.WriteLine("--basic-auth must be user:password");
-                    return 2;
-                }
-
-                (user, password) = (auth[..colon], auth[(colon + 1)..]);
+                return 2;
             }
 
             var options = new ServerOptions
@@ -78,6 +69,30 @@ public static class ServerCommand
             return await RunAsync(options, o, e, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>--basic-auth user:password</c>, or <c>WINDHOVER_BASIC_AUTH</c> when the option is absent; both null when neither
+    /// is set. False (after writing why) when the value has no user part.
+    /// </summary>
+    public static bool TryReadBasicAuth(string? option, TextWriter error, out string? user, out string? password)
+    {
+        (user, password) = (null, null);
+        var auth = option ?? Environment.GetEnvironmentVariable("WINDHOVER_BASIC_AUTH");
+        if (string.IsNullOrEmpty(auth))
+        {
+            return true;
+        }
+
+        var colon = auth.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            error.WriteLine("--basic-auth must be user:password");
+            return false;
+        }
+
+        (user, password) = (auth[..colon], auth[(colon + 1)..]);
+        return true;
     }
 
     public static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken,

@@ -286,11 +286,11 @@ public sealed class FlowTriggerListener : IAsyncDisposable
             case "ExecutionOutputs":
                 return TriggerSupport.Expression(_runtime.Expressions, TriggerSupport.Str(p, "expression"), context);
             case "ExecutionLabels":
-                return ExpectedLabels(TriggerSupport.Prop(p, "labels")).All(expected => ended.Labels.Any(l => l.Key == expected.Key && l.Value == expected.Value));
+                return TriggerSupport.ExpectedLabels(TriggerSupport.Prop(p, "labels")).All(expected => ended.Labels.Any(l => l.Key == expected.Key && l.Value == expected.Value));
             case "Not":
-                return !TriggerSupport.Conditions(p).Any(c => ConditionMet(ShortName(c.Type), c.Props, ended, context));
+                return !TriggerSupport.Conditions(p).Any(c => ConditionMet(TriggerSupport.ConditionName(c.Type), c.Props, ended, context));
             case "Or":
-                return TriggerSupport.Conditions(p).Any(c => ConditionMet(ShortName(c.Type), c.Props, ended, context));
+                return TriggerSupport.Conditions(p).Any(c => ConditionMet(TriggerSupport.ConditionName(c.Type), c.Props, ended, context));
             case "Multiple":
                 return false;
             default:
@@ -298,20 +298,6 @@ public sealed class FlowTriggerListener : IAsyncDisposable
         }
     }
 
-    private static string ShortName(string type)
-    {
-        var dot = type.LastIndexOf('.');
-        var name = dot >= 0 ? type[(dot + 1)..] : type;
-        return name.EndsWith("Condition", StringComparison.Ordinal) ? name[..^"Condition".Length] : name;
-    }
-
-    private static IEnumerable<KeyValuePair<string, string?>> ExpectedLabels(object? labels) => labels switch
-    {
-        IReadOnlyDictionary<string, object?> map => map.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value?.ToString())),
-        IEnumerable<object?> list => list.OfType<IReadOnlyDictionary<string, object?>>()
-            .Select(pair => new KeyValuePair<string, string?>(TriggerSupport.Str(pair, "key") ?? "", TriggerSupport.Str(pair, "value"))),
-        _ => [],
-    };
 
     // ================================================================ preconditions
 
@@ -340,7 +326,7 @@ public sealed class FlowTriggerListener : IAsyncDisposable
                 return (TriggerSupport.Str(upstream, "namespace") is not { } ns || ns == ended.Namespace)
                     && (TriggerSupport.Str(upstream, "flowId") is not { } f || f == ended.FlowId)
                     && states.Contains(ended.State.Current.ToKestraName())
-                    && ExpectedLabels(TriggerSupport.Prop(upstream, "labels")).All(expected => ended.Labels.Any(l => l.Key == expected.Key && l.Value == expected.Value));
+                    && TriggerSupport.ExpectedLabels(TriggerSupport.Prop(upstream, "labels")).All(expected => ended.Labels.Any(l => l.Key == expected.Key && l.Value == expected.Value));
             }));
         }
 

@@ -105,13 +105,7 @@ public static class TriggerSupport
     }
 
     /// <summary>The short name of a core condition (<c>ExecutionStatus</c>, <c>DayWeek</c>...), or the full type.</summary>
-    public static string ConditionName(ConditionDefinition condition)
-    {
-        var type = condition.CanonicalType;
-        var dot = type.LastIndexOf('.');
-        var name = dot >= 0 ? type[(dot + 1)..] : type;
-        return name.EndsWith("Condition", StringComparison.Ordinal) ? name[..^"Condition".Length] : name;
-    }
+    public static string ConditionName(ConditionDefinition condition) => ConditionName(condition.CanonicalType);
 
     /// <summary>
     /// Schedule conditions (Kestra's scheduleConditions) evaluated for one tick date in the trigger's zone:
@@ -195,4 +189,21 @@ public static class TriggerSupport
 
     /// <summary>ISO-8601 as Kestra renders trigger dates.</summary>
     public static string Iso(DateTimeOffset date) => date.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture).Replace("+00:00", "Z", StringComparison.Ordinal);
+
+    /// <summary>A condition type's short name: <c>io.kestra.plugin.core.condition.ExecutionLabelsCondition</c> → <c>ExecutionLabels</c>.</summary>
+    public static string ConditionName(string type)
+    {
+        var dot = type.LastIndexOf('.');
+        var name = dot >= 0 ? type[(dot + 1)..] : type;
+        return name.EndsWith("Condition", StringComparison.Ordinal) ? name[..^"Condition".Length] : name;
+    }
+
+    /// <summary>The labels a condition expects, written as a map or as a list of <c>{key, value}</c>.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> ExpectedLabels(object? labels) => labels switch
+    {
+        IReadOnlyDictionary<string, object?> map => map.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value?.ToString())),
+        IEnumerable<object?> list => list.OfType<IReadOnlyDictionary<string, object?>>()
+            .Select(pair => new KeyValuePair<string, string?>(Str(pair, "key") ?? "", Str(pair, "value"))),
+        _ => [],
+    };
 }

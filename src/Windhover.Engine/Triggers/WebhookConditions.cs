@@ -41,7 +41,7 @@ public static class WebhookConditions
 
     private static string? Unsupported(string type, IReadOnlyDictionary<string, object?> properties)
     {
-        var name = ShortName(type);
+        var name = TriggerSupport.ConditionName(type);
         if (!Supported.Contains(name))
         {
             return type;
@@ -60,7 +60,7 @@ public static class WebhookConditions
     private static bool Met(string type, IReadOnlyDictionary<string, object?> p, Flow flow, IReadOnlyList<ExecutionLabel> labels, DateTimeOffset now,
         ExpressionEngine expressions, IReadOnlyDictionary<string, object?> context)
     {
-        var name = ShortName(type);
+        var name = TriggerSupport.ConditionName(type);
         switch (name)
         {
             case "Expression":
@@ -92,7 +92,7 @@ public static class WebhookConditions
             }
 
             case "ExecutionLabels":
-                return ExpectedLabels(TriggerSupport.Prop(p, "labels")).All(expected => labels.Any(l => l.Key == expected.Key && l.Value == expected.Value));
+                return TriggerSupport.ExpectedLabels(TriggerSupport.Prop(p, "labels")).All(expected => labels.Any(l => l.Key == expected.Key && l.Value == expected.Value));
             case "Not":
                 return !TriggerSupport.Conditions(p).Any(c => Met(c.Type, c.Props, flow, labels, now, expressions, context));
             case "Or":
@@ -113,19 +113,4 @@ public static class WebhookConditions
             return null;
         }
     }
-
-    private static string ShortName(string type)
-    {
-        var dot = type.LastIndexOf('.');
-        var name = dot >= 0 ? type[(dot + 1)..] : type;
-        return name.EndsWith("Condition", StringComparison.Ordinal) ? name[..^"Condition".Length] : name;
-    }
-
-    private static IEnumerable<KeyValuePair<string, string?>> ExpectedLabels(object? labels) => labels switch
-    {
-        IReadOnlyDictionary<string, object?> map => map.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value?.ToString())),
-        IEnumerable<object?> list => list.OfType<IReadOnlyDictionary<string, object?>>()
-            .Select(pair => new KeyValuePair<string, string?>(TriggerSupport.Str(pair, "key") ?? "", TriggerSupport.Str(pair, "value"))),
-        _ => [],
-    };
 }
