@@ -11,7 +11,6 @@ public sealed class BlueprintsHostTests : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
             Directory.Delete(_dir, recursive: true);

@@ -165,7 +165,6 @@ public sealed class LauncherHarness : IAsyncDisposable
         await _browser.CloseAsync();
         _playwright.Dispose();
         await _host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
             Directory.Delete(_dir, recursive: true);

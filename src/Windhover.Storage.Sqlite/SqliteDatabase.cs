@@ -358,6 +358,11 @@ public sealed class SqliteDatabase : IDisposable
             command.Dispose();
         }
 
+        // Only this database's pooled connections: a process-wide ClearAllPools would close other databases' readers
+        // under their feet.
+        SqliteConnection.ClearPool(_writer);
         _writer.Dispose();
+        using var reader = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(reader);
     }
 }

@@ -14,7 +14,6 @@ public sealed class PluginCatalogTests : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
             Directory.Delete(_dir, recursive: true);

@@ -61,7 +61,6 @@ public sealed class ScheduleTriggerTests
             await Scheduler.DisposeAsync();
             await Runtime.DisposeAsync();
             Database.Dispose();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
     }
 

@@ -38,7 +38,6 @@ public sealed class SqliteMetricStoreTests
                 Assert.Equal(["length", "duration"], first.Select(m => m.Name));
             }
 
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             using (var reopened = SqliteDatabase.Open(path))
             {
                 var metrics = reopened.CreateStores().Metrics;
@@ -58,7 +57,6 @@ public sealed class SqliteMetricStoreTests
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
         }
     }

@@ -31,7 +31,6 @@ public sealed class SqliteStoreTests : StoreContractTests, IDisposable
     public void Dispose()
     {
         _databases.ForEach(d => d.Dispose());
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
             Directory.Delete(_folder, recursive: true);

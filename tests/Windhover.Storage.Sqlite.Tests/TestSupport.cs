@@ -64,7 +64,6 @@ internal sealed class RuntimeHost : IAsyncDisposable
     {
         await Runtime.DisposeAsync();
         Database.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
             Directory.Delete(Folder, recursive: true);

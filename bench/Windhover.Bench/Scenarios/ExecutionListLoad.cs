@@ -133,7 +133,6 @@ internal static class ExecutionListLoad
         }
         finally
         {
-            SqliteConnection.ClearAllPools();
             if (keep is null)
             {
                 folder.Delete(recursive: true);

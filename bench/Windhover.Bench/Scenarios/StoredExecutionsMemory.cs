@@ -65,7 +65,6 @@ internal static class StoredExecutionsMemory
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try { folder.Delete(recursive: true); } catch (IOException) { }
         }
     }

@@ -188,7 +188,6 @@ public static class FlowRunCommand
             database?.Dispose();
             if (temporary is not null)
             {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
                 try
                 {
                     Directory.Delete(temporary, recursive: true);

@@ -26,8 +26,9 @@ internal sealed class ClusterTriggerHostedService(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         runtime.BackgroundError += e => logger.LogWarning("Runtime: {Type}: {Message}", e.GetType().Name, e.Message);
-        runtime.ClusterTaskRunReclaimed += c => logger.LogWarning("Task run {TaskRun} of execution {Execution} claimed again (claim {Claims}): the lease of its previous worker lapsed",
-            c.TaskRunId, c.ExecutionId, c.Claims);
+        runtime.ClusterTaskRunReclaimed += (c, found) => logger.LogWarning(
+            "Task run {TaskRun} of execution {Execution} claimed again (claim {Claims}, found {Found}): the lease of its previous worker lapsed",
+            c.TaskRunId, c.ExecutionId, c.Claims, found);
         scheduler.Error += e => logger.LogWarning(e, "Schedule trigger: {Message}", e.Message);
         listener.Error += e => logger.LogWarning(e, "Flow trigger: {Message}", e.Message);
         if (listenFlowTriggers)

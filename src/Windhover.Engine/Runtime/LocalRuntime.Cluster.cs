@@ -42,7 +42,7 @@ public sealed partial class LocalRuntime
     public event Action<string, string>? ClusterFlowSaved;
 
     /// <summary>Raised (cluster mode) when this node claims a task run whose previous lease lapsed: it runs again.</summary>
-    public event Action<ClaimedTaskRun>? ClusterTaskRunReclaimed;
+    public event Action<ClaimedTaskRun, string>? ClusterTaskRunReclaimed;
 
     /// <summary>This node's id in cluster mode, null otherwise.</summary>
     public string? NodeId => _options.Cluster?.NodeId;
@@ -331,13 +331,14 @@ public sealed partial class LocalRuntime
     {
         try
         {
-            if (claimed.Claims > 1)
-            {
-                ClusterTaskRunReclaimed?.Invoke(claimed);
-            }
-
             var execution = await _stores.Executions.GetAsync(claimed.ExecutionId).ConfigureAwait(false);
             var taskRun = execution?.FindTaskRun(claimed.TaskRunId);
+            if (claimed.Claims > 1)
+            {
+                ClusterTaskRunReclaimed?.Invoke(claimed, execution is null ? "execution gone"
+                    : $"execution {execution.State.Current}, task run {taskRun?.State.Current.ToString() ?? "gone"}");
+            }
+
             var flow = execution is null ? null
                 : (await _stores.Flows.GetAsync(execution.Namespace, execution.FlowId, execution.FlowRevision).ConfigureAwait(false))?.Flow;
             var index = flow is null ? null : FlowIndex.Of(flow);
