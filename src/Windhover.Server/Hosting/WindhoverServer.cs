@@ -31,7 +31,14 @@ public static class WindhoverServer
     public static WebApplication Build(ServerOptions options, Action<IServiceCollection>? configureServices = null, Action<ILoggingBuilder>? configureLogging = null)
     {
         options.Validate();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(WindhoverServer).Assembly.GetName().Name });
+        // The content root is the application's folder, not the working directory, and configuration files are not
+        // watched: the server reads no appsettings, and a watcher on the working directory walks its whole tree at start.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ApplicationName = typeof(WindhoverServer).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         if (configureLogging is not null)
         {
