@@ -42,16 +42,16 @@ public static class ClusterServerCommand
     {
         var name = role.ToString().ToLowerInvariant();
         var db = new Option<string?>("--db") { Description = "PostgreSQL connection string (or WINDHOVER_DB), e.g. Host=127.0.0.1;Username=windhover;Database=windhover." };
-        var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Port to listen on (0: any free port).", DefaultValueFactory = _ => role is ClusterRole.Standalone or ClusterRole.Webserver ? 8080 : 0 };
-        var data = new Option<string>("--data") { Description = "Local folder for task working directories.", DefaultValueFactory = _ => "./data" };
-        var flowPath = new Option<string?>("--flow-path") { Description = "Folder of flow YAML files to load at start and on change (none by default: flows live in the database)." };
+        var common = new ServerCommandOptions(defaultPort: role is ClusterRole.Standalone or ClusterRole.Webserver ? 8080 : 0,
+            dataDescription: "Local folder for task working directories.",
+            flowPathDescription: "Folder of flow YAML files to load at start and on change (none by default: flows live in the database).",
+            defaultFlowPath: null);
         var workers = new Option<int>("--workers") { Description = "Concurrent task runs of this node (worker roles).", DefaultValueFactory = _ => 32 };
         var lease = new Option<double>("--lease-timeout") { Description = "Seconds after which a silent worker's task runs are dispatched again.", DefaultValueFactory = _ => 15 };
         var stall = new Option<double>("--stall-after") { Description = "Seconds after which an unfinished execution that nothing moves is resumed.", DefaultValueFactory = _ => 20 };
-        var basicAuth = new Option<string?>("--basic-auth") { Description = "Require basic auth, as user:password (or WINDHOVER_BASIC_AUTH)." };
 
-        var command = new Command(name, Describe(role)) { db, host, port, data, flowPath, workers, lease, stall, basicAuth };
+        var command = new Command(name, Describe(role)) { db, workers, lease, stall };
+        common.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var e = error ?? Console.Error;
@@ -62,23 +62,12 @@ public static class ClusterServerCommand
                 return 2;
             }
 
-            if (!ServerCommand.TryReadBasicAuth(parseResult.GetValue(basicAuth), e, out var user, out var password))
+            if (!common.TryRead(parseResult, e, out var options))
             {
                 return 2;
             }
 
-            var options = new ServerOptions
-            {
-                Host = parseResult.GetValue(host)!,
-                Port = parseResult.GetValue(port),
-                DataPath = parseResult.GetValue(data)!,
-                FlowPath = parseResult.GetValue(flowPath),
-                BasicAuthUser = user,
-                BasicAuthPassword = password,
-                ApiToken = Environment.GetEnvironmentVariable("WINDHOVER_API_TOKEN") is { Length: > 0 } token ? token : null,
-                EncryptionKey = Environment.GetEnvironmentVariable("WINDHOVER_ENCRYPTION_SECRET_KEY") is { Length: > 0 } key ? key : null,
-                RunTriggers = false,
-            };
+            options = options with { RunTriggers = false };
             var node = new ClusterNode(role, connectionString, parseResult.GetValue(workers), new ClusterNodeOptions
             {
                 Worker = role is ClusterRole.Standalone or ClusterRole.Worker,

@@ -35,64 +35,18 @@ public static class ServerCommand
 
     private static Command CreateLocal(TextWriter? output, TextWriter? error)
     {
-        var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "Port to listen on (0: any free port).", DefaultValueFactory = _ => 8080 };
-        var data = new Option<string>("--data") { Description = "Data folder (database, internal storage).", DefaultValueFactory = _ => "./data" };
-        var flowPath = new Option<string>("--flow-path") { Description = "Folder of flow YAML files, loaded at start and reloaded on change.", DefaultValueFactory = _ => "./flows" };
-        var basicAuth = new Option<string?>("--basic-auth") { Description = "Require basic auth, as user:password (or WINDHOVER_BASIC_AUTH)." };
-        var cors = new Option<string[]>("--cors-origin") { Description = "Allow CORS requests from this origin (repeatable). CORS is off by default.", AllowMultipleArgumentsPerToken = true };
-        var maxBody = new Option<long>("--max-body-size") { Description = "Largest request body in bytes (413 beyond).", DefaultValueFactory = _ => 100L * 1024 * 1024 };
-
-        var command = new Command("local", "Run the API and the runtime in one process, with local storage.") { host, port, data, flowPath, basicAuth, cors, maxBody };
+        var common = new ServerCommandOptions(defaultPort: 8080, dataDescription: "Data folder (database, internal storage).",
+            flowPathDescription: "Folder of flow YAML files, loaded at start and reloaded on change.", defaultFlowPath: "./flows");
+        var command = new Command("local", "Run the API and the runtime in one process, with local storage.");
+        common.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var o = output ?? Console.Out;
             var e = error ?? Console.Error;
-            if (!ServerCommand.TryReadBasicAuth(parseResult.GetValue(basicAuth), e, out var user, out var password))
-            {
-                return 2;
-            }
-
-            var options = new ServerOptions
-            {
-                Host = parseResult.GetValue(host)!,
-                Port = parseResult.GetValue(port),
-                DataPath = parseResult.GetValue(data)!,
-                FlowPath = parseResult.GetValue(flowPath),
-                BasicAuthUser = user,
-                BasicAuthPassword = password,
-                ApiToken = Environment.GetEnvironmentVariable("WINDHOVER_API_TOKEN") is { Length: > 0 } token ? token : null,
-                CorsOrigins = parseResult.GetValue(cors) ?? [],
-                MaxRequestBodySize = parseResult.GetValue(maxBody),
-                EncryptionKey = Environment.GetEnvironmentVariable("WINDHOVER_ENCRYPTION_SECRET_KEY") is { Length: > 0 } key ? key : null,
-            };
-            return await RunAsync(options, o, e, cancellationToken);
+            return common.TryRead(parseResult, e, out var options)
+                ? await RunAsync(options, output ?? Console.Out, e, cancellationToken)
+                : 2;
         });
         return command;
-    }
-
-    /// <summary>
-    /// <c>--basic-auth user:password</c>, or <c>WINDHOVER_BASIC_AUTH</c> when the option is absent; both null when neither
-    /// is set. False (after writing why) when the value has no user part.
-    /// </summary>
-    public static bool TryReadBasicAuth(string? option, TextWriter error, out string? user, out string? password)
-    {
-        (user, password) = (null, null);
-        var auth = option ?? Environment.GetEnvironmentVariable("WINDHOVER_BASIC_AUTH");
-        if (string.IsNullOrEmpty(auth))
-        {
-            return true;
-        }
-
-        var colon = auth.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0)
-        {
-            error.WriteLine("--basic-auth must be user:password");
-            return false;
-        }
-
-        (user, password) = (auth[..colon], auth[(colon + 1)..]);
-        return true;
     }
 
     public static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken,
