@@ -371,7 +371,7 @@ public sealed class ScriptFlowTests : IAsyncLifetime
     [Fact]
     public async Task Windmill_benchmark_flow_runs_unchanged()
     {
-        var execution = await _h.RunAsync(WindmillBenchmark.Flow, new Dictionary<string, object?> { ["iters"] = "6", ["n"] = "12" }, TimeSpan.FromSeconds(120));
+        var execution = await _h.RunAsync(Windhover.Benchmarks.WindmillBenchmarkFlow.Yaml, new Dictionary<string, object?> { ["iters"] = "6", ["n"] = "12" }, TimeSpan.FromSeconds(120));
 
         Assert.Equal(State.Success, execution.State.Current);
         var runs = execution.TaskRunList.Where(t => t.TaskId == "python").ToList();

@@ -17,35 +17,6 @@ namespace Windhover.Bench.Scenarios;
 /// </summary>
 internal static class PythonWindmill
 {
-    private const string Flow = """
-        id: windmill-python
-        namespace: bench
-        inputs:
-          - id: n
-            type: INT
-            defaults: 10
-          - id: iters
-            type: INT
-            defaults: 40
-        tasks:
-          - id: loop
-            type: io.kestra.plugin.core.flow.ForEach
-            values: "{{ range(0, inputs.iters - 1) }}"
-            concurrencyLimit: 1
-            tasks:
-              - id: python
-                type: io.kestra.plugin.scripts.python.Script
-                taskRunner:
-                  type: io.kestra.plugin.core.runner.Process
-                script: |
-                  def fibo(n: int):
-                      if n <= 1:
-                          return n
-                      else:
-                          return fibo(n - 1) + fibo(n - 2)
-                  print(str(fibo({{ inputs.n }})))
-        """;
-
     private const string Script = """
         def fibo(n: int):
             if n <= 1:
@@ -65,7 +36,7 @@ internal static class PythonWindmill
         try
         {
             var stores = SqliteDatabase.OpenStores(Path.Combine(folder.FullName, "bench.db"));
-            var parsed = new FlowParser(types).Parse(Flow);
+            var parsed = new FlowParser(types).Parse(Windhover.Benchmarks.WindmillBenchmarkFlow.Yaml);
             await stores.Flows.SaveAsync(parsed.Flow ?? throw new InvalidOperationException(string.Join("; ", parsed.Problems)));
             await using var runtime = new LocalRuntime(stores, new RuntimeOptions { Tasks = tasks, WorkingDirectoryRoot = Path.Combine(folder.FullName, "work") });
             await runtime.StartAsync();
@@ -94,7 +65,12 @@ internal static class PythonWindmill
                     }
                 }
 
-                var created = await runtime.CreateExecutionAsync(new ExecutionRequest { Namespace = "bench", FlowId = "windmill-python" });
+                var created = await runtime.CreateExecutionAsync(new ExecutionRequest
+                {
+                    Namespace = Windhover.Benchmarks.WindmillBenchmarkFlow.Namespace,
+                    FlowId = Windhover.Benchmarks.WindmillBenchmarkFlow.Id,
+                    Inputs = new Dictionary<string, object?> { ["n"] = "10", ["iters"] = "40" },
+                });
                 var done = await runtime.WaitForTerminalAsync(created.Id);
                 if (done.State.Current != State.Success)
                 {

@@ -1,9 +1,15 @@
-namespace Windhover.Plugins.Scripts.Tests;
+namespace Windhover.Benchmarks;
 
-/// <summary>The flow of Windmill's orchestrator benchmark for Kestra, as published (fibo in a sequential ForEach).</summary>
-internal static class WindmillBenchmark
+/// <summary>
+/// The flow of Windmill's orchestrator benchmark for Kestra, as published: fibo(<c>n</c>) in python.Script on the
+/// Process runner, <c>iters</c> times in a sequential ForEach. Shared by the scripts tests and bench/ (linked source).
+/// </summary>
+internal static class WindmillBenchmarkFlow
 {
-    public const string Flow = """
+    public const string Namespace = "company.team";
+    public const string Id = "benchmark";
+
+    public const string Yaml = """
         id: benchmark
         namespace: company.team
 
