@@ -8,23 +8,6 @@ using Windhover.Blueprints.Host;
 namespace Windhover.Blueprints.Host.Tests;
 
 /// <summary>
-/// Needs Debian's Chromium at /usr/bin/chromium: skipped locally when it is absent, failing when CI=true (as in
-/// tests/Windhover.Browser.Tests). Playwright's own browser download is never used.
-/// </summary>
-public sealed class ChromiumFactAttribute : FactAttribute
-{
-    public const string ChromiumPath = "/usr/bin/chromium";
-
-    public ChromiumFactAttribute()
-    {
-        if (!File.Exists(ChromiumPath) && Environment.GetEnvironmentVariable("CI") != "true")
-        {
-            Skip = $"{ChromiumPath} is absent (apt-get install chromium, or `source .ci/services`)";
-        }
-    }
-}
-
-/// <summary>
 /// The README's launcher (<see cref="BlueprintsHost"/>: Windhover with both blueprints' flows, the DevOps Commander and
 /// the Arena service) on free ports of 127.0.0.1 with its own data folder, and a headless Chromium page.
 /// No LLM provider reaches the services (the machine's keys are not read): both run their offline paths.
@@ -33,20 +16,16 @@ public sealed class LauncherHarness : IAsyncDisposable
 {
     private readonly string _dir;
     private readonly BlueprintsHost _host;
-    private readonly IPlaywright _playwright;
-    private readonly IBrowser _browser;
+    private readonly HeadlessChromium _chromium;
 
-    private LauncherHarness(string dir, BlueprintsHost host, string windhover, string devOps, string arena, IPlaywright playwright, IBrowser browser, IBrowserContext context, IPage page)
+    private LauncherHarness(string dir, BlueprintsHost host, string windhover, string devOps, string arena, HeadlessChromium chromium)
     {
         _dir = dir;
         _host = host;
         WindhoverUrl = windhover;
         DevOpsUrl = devOps;
         ArenaUrl = arena;
-        _playwright = playwright;
-        _browser = browser;
-        Context = context;
-        Page = page;
+        _chromium = chromium;
         Http = new HttpClient { BaseAddress = new Uri(windhover + "/"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -57,19 +36,14 @@ public sealed class LauncherHarness : IAsyncDisposable
     /// <summary>A client of Windhover's API (base address: the server root).</summary>
     public HttpClient Http { get; }
 
-    public IBrowserContext Context { get; }
-    public IPage Page { get; }
+    public IBrowserContext Context => _chromium.Context;
+    public IPage Page => _chromium.Page;
 
     /// <summary>Where screenshots go: <c>bin/.../artifacts</c> next to the test assembly (docs/images holds the README's copies).</summary>
-    public static string ArtifactsDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts");
+    public static string ArtifactsDirectory => HeadlessChromium.ArtifactsDirectory;
 
     public static async Task<LauncherHarness> StartAsync()
     {
-        if (!File.Exists(ChromiumFactAttribute.ChromiumPath))
-        {
-            throw new InvalidOperationException($"CI=true and {ChromiumFactAttribute.ChromiumPath} is absent: .ci/services installs chromium");
-        }
-
         var dir = Directory.CreateTempSubdirectory("windhover-launcher-").FullName;
         // The flows call the services at the addresses the launcher passes them (envs.commander_url, envs.arena_api_url),
         // so the ports are chosen up front rather than port 0.
@@ -85,19 +59,19 @@ public sealed class LauncherHarness : IAsyncDisposable
         });
         await host.StartAsync(CancellationToken.None);
 
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        HeadlessChromium chromium;
+        try
         {
-            ExecutablePath = ChromiumFactAttribute.ChromiumPath,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
-        Directory.CreateDirectory(ArtifactsDirectory);
+            chromium = await HeadlessChromium.LaunchAsync(null, TimeSpan.FromSeconds(20));
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+
         var harness = new LauncherHarness(dir, host, $"http://127.0.0.1:{ports[0]}", $"http://127.0.0.1:{ports[1]}", $"http://127.0.0.1:{ports[2]}",
-            playwright, browser, context, page);
+            chromium);
         await harness.WaitForFlowsAsync(7);
         return harness;
     }
@@ -141,8 +115,7 @@ public sealed class LauncherHarness : IAsyncDisposable
         throw new TimeoutException($"execution {executionId} not terminal after {timeout}: {execution.GetRawText()}");
     }
 
-    public Task ScreenshotAsync(string name) =>
-        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDirectory, name + ".png"), FullPage = true });
+    public Task ScreenshotAsync(string name) => _chromium.ScreenshotAsync(name);
 
     private static int[] FreePorts(int count)
     {
@@ -161,9 +134,7 @@ public sealed class LauncherHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await Context.CloseAsync();
-        await _browser.CloseAsync();
-        _playwright.Dispose();
+        await _chromium.DisposeAsync();
         await _host.DisposeAsync();
         try
         {
