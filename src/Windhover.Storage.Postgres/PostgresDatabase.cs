@@ -83,7 +83,7 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
             new PostgresLogStore(this),
             new PostgresKvStore(this),
             new PostgresFileStorage(this),
-            executions);
+            executions) { Metrics = new PostgresMetricStore(this) };
     }
 
     internal async Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)

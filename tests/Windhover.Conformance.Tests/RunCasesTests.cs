@@ -14,7 +14,8 @@ namespace Windhover.Conformance.Tests;
 
 /// <summary>
 /// Runs the shared conformance corpus (<c>../shared/conformance/run_cases.py</c>, never copied here) against the real
-/// server on a free loopback port with a temporary data folder, and asserts the pass rate of the <c>simple</c> and <c>needs-env</c> cases.
+/// server on a free loopback port with a temporary data folder, and asserts the pass rate of the <c>simple</c> and <c>needs-env</c> cases
+/// and of the <c>needs-interaction</c> cases, on SQLite (<c>server local</c>) and on PostgreSQL (<c>server standalone</c>).
 /// </summary>
 public sealed partial class RunCasesTests(ITestOutputHelper output)
 {
@@ -27,26 +28,43 @@ public sealed partial class RunCasesTests(ITestOutputHelper output)
     /// 1,048,576 bytes. The one case about a server WITHOUT a key runs against a second server that has none.
     /// </summary>
     [Fact]
-    public async Task Simple_and_needs_env_cases_pass_through_the_REST_API()
+    public Task Simple_and_needs_env_cases_pass_through_the_REST_API() => SimpleAndNeedsEnvAsync(BuildSqliteServer);
+
+    /// <summary>The <c>needs-interaction</c> cases (API operations on running executions: restart, replay, resume, kill, state changes, webhooks, triggers...).</summary>
+    [Fact]
+    public Task Needs_interaction_cases_pass_through_the_REST_API() => NeedsInteractionAsync(BuildSqliteServer);
+
+    private async Task SimpleAndNeedsEnvAsync(BuildServer build)
     {
         const string noEncryptionCase = "inputs-secret-no-encryption";
-        var configured = await RunCorpusAsync(
-            new ServerOptions { EncryptionKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), MaxExecutionSize = 1_048_576 },
+        var configured = await RunCorpusAsync(build, ConfiguredAsKestraTests(),
             "--only", "kind=simple,needs-env", "--filter", $"^(?!{noEncryptionCase}$)");
-        var withoutKey = await RunCorpusAsync(new ServerOptions(), "--only", "kind=needs-env", "--filter", $"^{noEncryptionCase}$");
+        var withoutKey = await RunCorpusAsync(build, new ServerOptions(), "--only", "kind=needs-env", "--filter", $"^{noEncryptionCase}$");
         Assert.Equal(1, withoutKey.Passed + withoutKey.Failed);
         AssertPassRate(configured + withoutKey);
     }
 
-    /// <summary>The <c>needs-interaction</c> cases (API operations on running executions: restart, replay, resume, kill, state changes, webhooks, triggers...).</summary>
-    [Fact]
-    public async Task Needs_interaction_cases_pass_through_the_REST_API()
-    {
-        var result = await RunCorpusAsync(
-            new ServerOptions { EncryptionKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), MaxExecutionSize = 1_048_576 },
-            "--only", "kind=needs-interaction");
-        AssertPassRate(result);
-    }
+    private async Task NeedsInteractionAsync(BuildServer build) =>
+        AssertPassRate(await RunCorpusAsync(build, ConfiguredAsKestraTests(), "--only", "kind=needs-interaction"));
+
+    /// <summary>An encryption key for SECRET inputs and the JDBC queue message limit of Kestra's test configuration.</summary>
+    private static ServerOptions ConfiguredAsKestraTests() =>
+        new() { EncryptionKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), MaxExecutionSize = 1_048_576 };
+
+    /// <summary>The server under test, built (not started) by a <see cref="BuildServer"/>; <paramref name="Cleanup"/> runs after it stopped.</summary>
+    private sealed record ServerUnderTest(WebApplication App, Func<Task> Cleanup);
+
+    /// <summary>Builds the server under test for <paramref name="options"/> (port 0, a fresh temporary data folder, no flow folder).</summary>
+    private delegate Task<ServerUnderTest> BuildServer(ServerOptions options);
+
+    /// <summary>As <c>windhover server local</c>: SQLite and internal storage in the data folder.</summary>
+    private static Task<ServerUnderTest> BuildSqliteServer(ServerOptions options) =>
+        Task.FromResult(new ServerUnderTest(WindhoverServer.Build(options, services => services.AddSingleton(sp =>
+            SqliteDatabase.OpenStores(Path.Combine(options.DataPath, "windhover.db"), new SqliteStoreOptions
+            {
+                TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                FilesFolder = Path.Combine(options.DataPath, "storage"),
+            })), _ => { }), () => Task.CompletedTask));
 
     private sealed record CorpusResult(int Passed, int Failed, IReadOnlyList<string> Failures)
     {
@@ -62,22 +80,17 @@ public sealed partial class RunCasesTests(ITestOutputHelper output)
         Assert.True(rate >= minimum, $"pass rate {rate:P1} is below {minimum:P0}:\n" + string.Join('\n', result.Failures));
     }
 
-    /// <summary>Starts the real server (as <c>windhover server local</c>: SQLite and internal storage in a temporary data folder) and runs the corpus against it.</summary>
-    private async Task<CorpusResult> RunCorpusAsync(ServerOptions configuration, params string[] selection)
+    /// <summary>Builds and starts the server under test over a temporary data folder and runs the corpus against it.</summary>
+    private async Task<CorpusResult> RunCorpusAsync(BuildServer build, ServerOptions configuration, params string[] selection)
     {
         var corpus = FindCorpus();
         var dataPath = Path.Combine(Path.GetTempPath(), "windhover-conformance-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataPath);
-        var options = configuration with { Port = 0, DataPath = dataPath, FlowPath = null };
-        await using var app = WindhoverServer.Build(options, services => services.AddSingleton(sp =>
-            SqliteDatabase.OpenStores(Path.Combine(dataPath, "windhover.db"), new SqliteStoreOptions
-            {
-                TimeProvider = sp.GetRequiredService<TimeProvider>(),
-                FilesFolder = Path.Combine(dataPath, "storage"),
-            })), _ => { });
-        await app.StartAsync();
+        var server = await build(configuration with { Port = 0, DataPath = dataPath, FlowPath = null });
+        var app = server.App;
         try
         {
+            await app.StartAsync();
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var (exitCode, stdout, stderr) = await RunAsync("python3", [
                 Path.Combine(corpus, "run_cases.py"), "--server", address,
@@ -92,6 +105,8 @@ public sealed partial class RunCasesTests(ITestOutputHelper output)
         finally
         {
             await app.StopAsync();
+            await app.DisposeAsync();
+            await server.Cleanup();
             try
             {
                 Directory.Delete(dataPath, recursive: true);

@@ -292,6 +292,63 @@ public sealed class ClusterTests(Xunit.Abstractions.ITestOutputHelper output) : 
         Assert.NotEqual(leader, newLeader);
     }
 
+    /// <summary>
+    /// The webserver node creates the execution; only the worker node runs its task runs and applies their results.
+    /// The webserver's follow stream still ends with what the worker node applied, and its metrics API returns what the
+    /// worker node's tasks recorded.
+    /// </summary>
+    [PostgresFact]
+    public async Task A_webserver_node_follows_and_reads_the_metrics_of_an_execution_a_worker_node_runs()
+    {
+        var webserver = (await StartNodesAsync(1, "webserver"))[0];
+        var worker = await NodeProcess.StartAsync("worker", ConnectionString);
+        _nodes.Add(worker);
+        await DeployAsync(webserver, """
+            id: watched
+            namespace: cluster.test
+            tasks:
+              - id: r
+                type: io.kestra.plugin.core.debug.Return
+                format: hello
+              - id: wait
+                type: io.kestra.plugin.core.flow.Sleep
+                duration: PT1S
+            """);
+        var id = await ExecuteAsync(webserver, "cluster.test", "watched");
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/executions/{id}/follow");
+        using var response = await webserver.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string? eventName = null;
+        JsonElement? end = null;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (end is null && await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("event:", StringComparison.Ordinal))
+            {
+                eventName = line["event:".Length..].Trim();
+            }
+            else if (line.StartsWith("data:", StringComparison.Ordinal) && eventName == "end")
+            {
+                end = JsonDocument.Parse(line["data:".Length..]).RootElement.Clone();
+            }
+        }
+
+        Assert.True(end is not null, $"the follow stream ended without an end event\n{Diagnostics()}");
+        Assert.Equal("SUCCESS", end.Value.GetProperty("state").GetProperty("current").GetString());
+        var runs = end.Value.GetProperty("taskRunList").EnumerateArray().ToList();
+        Assert.Equal(["r", "wait"], runs.Select(r => r.GetProperty("taskId").GetString()));
+        Assert.All(runs, r => Assert.Equal("SUCCESS", r.GetProperty("state").GetProperty("current").GetString()));
+        // the webserver has no worker: the worker node ran the task runs (and applied their results)
+        Assert.All(runs, r => Assert.Equal(worker.Pid, PidOf(r.GetProperty("attempts")[0].GetProperty("workerId").GetString()!)));
+
+        var metrics = JsonDocument.Parse(await webserver.Http.GetStringAsync($"/api/v1/metrics/{id}")).RootElement;
+        var length = Assert.Single(metrics.GetProperty("results").EnumerateArray(), m => m.GetProperty("name").GetString() == "length");
+        Assert.Equal(5, length.GetProperty("value").GetDouble());
+        Assert.Equal(runs[0].GetProperty("id").GetString(), length.GetProperty("taskRunId").GetString());
+    }
+
     [PostgresFact]
     public async Task A_flow_concurrency_limit_holds_across_nodes()
     {
