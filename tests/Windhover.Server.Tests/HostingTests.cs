@@ -49,6 +49,18 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Start_up_watches_no_configuration_file_and_does_not_root_in_the_working_directory()
+    {
+        // A reloadable appsettings.json under the working directory costs a watcher that walks that directory's whole
+        // tree at start (hundreds of milliseconds in a source checkout).
+        await using var app = WindhoverServer.Build(new ServerOptions { Port = 0, FlowPath = null });
+        Assert.Equal(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory), Path.TrimEndingDirectorySeparator(app.Environment.ContentRootPath));
+        var fileSources = ((Microsoft.Extensions.Configuration.IConfigurationBuilder)app.Configuration).Sources
+            .OfType<Microsoft.Extensions.Configuration.FileConfigurationSource>().ToList();
+        Assert.All(fileSources, source => Assert.False(source.ReloadOnChange, source.Path));
+    }
+
+    [Fact]
     public void Non_loopback_address_needs_authentication()
     {
         var error = Assert.Throws<InvalidOperationException>(() => WindhoverServer.Build(new ServerOptions { Host = "0.0.0.0", Port = 0 }));
