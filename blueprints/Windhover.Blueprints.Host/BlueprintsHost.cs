@@ -122,14 +122,7 @@ public sealed class BlueprintsHost : IAsyncDisposable
                 await _apps[i].StopAsync(grace.Token);
             }
 
-            try
-            {
-                await _apps[i].DisposeAsync();
-            }
-            catch (ObjectDisposedException)
-            {
-                // LocalRuntime.DisposeAsync touches its disposed token source after the host stopped it (engine issue).
-            }
+            await _apps[i].DisposeAsync();
         }
     }
 

@@ -131,14 +131,7 @@ public sealed class PluginCatalogTests : IDisposable
         finally
         {
             await app.StopAsync(CancellationToken.None);
-            try
-            {
-                await app.DisposeAsync();
-            }
-            catch (ObjectDisposedException)
-            {
-                // LocalRuntime.DisposeAsync after the host stopped it (known runtime issue, reported by the devops blueprint).
-            }
+            await app.DisposeAsync();
         }
     }
 }

@@ -604,8 +604,16 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
 
     private void ReportBackgroundError(Exception e) => BackgroundError?.Invoke(e);
 
+    private int _disposeCalls;
+
+    /// <summary>Stops the runtime; a second call (the host and the DI container both dispose it) does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Increment(ref _disposeCalls) != 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _timers.Dispose();
         if (_options.Cluster is not null)
