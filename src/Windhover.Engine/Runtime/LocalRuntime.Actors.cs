@@ -310,9 +310,13 @@ public sealed partial class LocalRuntime
     {
         Execution Step(Execution current, ExecutorEvent @event)
         {
-            var step = _executor.Apply(flow, current, @event);
+            // Flowable tasks (If, Switch, Subflow inputs...) render with SECRET inputs decrypted, as runnable tasks see
+            // them; the execution keeps them encrypted.
+            var (inputs, _) = FlowInputs.DecryptSecrets(flow.Inputs, current.Inputs, _encryption);
+            var view = ReferenceEquals(inputs, current.Inputs) ? current : current with { Inputs = inputs };
+            var step = _executor.Apply(flow, view, @event);
             work.AddRange(step.Work);
-            return step.Execution;
+            return ReferenceEquals(view, current) ? step.Execution : step.Execution with { Inputs = current.Inputs };
         }
 
         if (envelope.Recover)

@@ -234,6 +234,50 @@ public sealed class RuntimeOperationsTests : IAsyncLifetime
         Assert.Contains(logs, l => l.Message.Contains("the password is ******", StringComparison.Ordinal));
         Assert.DoesNotContain(logs, l => l.Message.Contains("hunter2", StringComparison.Ordinal));
 
+        // Flowable tasks decide on the plain value too; the stored execution keeps it encrypted.
+        await DeployAsync("""
+            id: secret-branch
+            namespace: company.team
+            inputs:
+              - id: password
+                type: SECRET
+            tasks:
+              - id: check
+                type: io.kestra.plugin.core.flow.If
+                condition: "{{ inputs.password == 'hunter2' }}"
+                then:
+                  - id: right
+                    type: io.kestra.plugin.core.debug.Return
+                    format: right
+                else:
+                  - id: wrong
+                    type: io.kestra.plugin.core.debug.Return
+                    format: wrong
+              - id: pick
+                type: io.kestra.plugin.core.flow.Switch
+                value: "{{ inputs.password }}"
+                cases:
+                  hunter2:
+                    - id: matched
+                      type: io.kestra.plugin.core.debug.Return
+                      format: matched
+                defaults:
+                  - id: unmatched
+                    type: io.kestra.plugin.core.debug.Return
+                    format: unmatched
+            """);
+        var branched = await _runtime.CreateExecutionAsync(new ExecutionRequest
+        {
+            Namespace = "company.team",
+            FlowId = "secret-branch",
+            Inputs = new Dictionary<string, object?> { ["password"] = "hunter2" },
+        });
+        var branchedDone = await WaitTerminalAsync(branched.Id);
+        Assert.Equal(State.Success, branchedDone.State.Current);
+        Assert.Equal(["check", "matched", "pick", "right"], branchedDone.TaskRunList.Select(t => t.TaskId).Order(StringComparer.Ordinal));
+        var branchedStored = Assert.IsType<string>((await _stores.Executions.GetAsync(branched.Id))!.Inputs!["password"]);
+        Assert.Equal("hunter2", new SecretEncryption(Key).Decrypt(branchedStored));
+
         // Without a key a SECRET input is refused with a clear message.
         await using var keyless = new LocalRuntime(_stores);
         await keyless.StartAsync();
