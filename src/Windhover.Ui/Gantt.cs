@@ -4,7 +4,9 @@ namespace Windhover.Ui;
 
 /// <summary>
 /// A Gantt timeline of an execution's task runs for an SVG: one row per task run (tree order), a bar from its first to
-/// its last state change (to <c>now</c> while it runs), on a shared time axis from the execution's start.
+/// its last state change (to <c>now</c> while it runs), on a shared time axis from the execution's start. At most
+/// <see cref="MaxRows"/> rows are drawn (a ForEach of thousands would make an SVG nobody can read or load);
+/// <see cref="Chart.Hidden"/> counts the rest, while the time axis still spans them all.
 /// </summary>
 internal static class Gantt
 {
@@ -12,9 +14,10 @@ internal static class Gantt
 
     public sealed record Tick(double X, string Label);
 
-    public sealed record Chart(IReadOnlyList<Bar> Bars, IReadOnlyList<Tick> Ticks, double Width, double Height, double LabelWidth);
+    public sealed record Chart(IReadOnlyList<Bar> Bars, IReadOnlyList<Tick> Ticks, double Width, double Height, double LabelWidth, int Hidden);
 
     public const double RowHeight = 24, BarHeight = 14, Top = 22;
+    public const int MaxRows = 300;
     private const double LabelWidth = 220, PlotWidth = 640;
 
     public static Chart Of(Execution execution, IEnumerable<(TaskRun Run, int Depth)> tree, DateTimeOffset now)
@@ -32,8 +35,9 @@ internal static class Gantt
         }
 
         var total = Math.Max((end - start).TotalMilliseconds, 1);
-        var bars = new List<Bar>(rows.Count);
-        for (var i = 0; i < rows.Count; i++)
+        var drawn = Math.Min(rows.Count, MaxRows);
+        var bars = new List<Bar>(drawn);
+        for (var i = 0; i < drawn; i++)
         {
             var (run, depth) = rows[i];
             var runStart = run.State.StartDate == default ? start : run.State.StartDate;
@@ -46,7 +50,7 @@ internal static class Gantt
         }
 
         var ticks = Enumerable.Range(0, 5).Select(i => new Tick(LabelWidth + (i * PlotWidth / 4), "+" + Format.Duration(TimeSpan.FromMilliseconds(total * i / 4)))).ToList();
-        return new Chart(bars, ticks, LabelWidth + PlotWidth + 60, Top + (rows.Count * RowHeight) + 6, LabelWidth);
+        return new Chart(bars, ticks, LabelWidth + PlotWidth + 60, Top + (drawn * RowHeight) + 6, LabelWidth, rows.Count - drawn);
     }
 
     private static DateTimeOffset RunEnd(TaskRun run, DateTimeOffset now) =>

@@ -143,6 +143,32 @@ public sealed class ExecutionActionsTests
     }
 
     [ChromiumFact]
+    public async Task The_timeline_of_a_large_ForEach_is_capped_and_says_how_many_rows_it_left_out()
+    {
+        await using var h = await BrowserHarness.StartAsync();
+        var page = h.Page;
+        // 320 iterations: the ForEach task run and 320 Return task runs, 321 rows in all.
+        await h.CreateFlowAsync("""
+            id: wide
+            namespace: company.team
+            tasks:
+              - id: each
+                type: io.kestra.plugin.core.flow.ForEach
+                values: "{{ range(1, 320) }}"
+                tasks:
+                  - id: item
+                    type: io.kestra.plugin.core.debug.Return
+                    format: "{{ taskrun.value }}"
+            """);
+        await page.GotoAsync("/ui/flows/company.team/wide/execute");
+        await page.Locator("#run").ClickAsync();
+        await Expect(page.Locator("#execution-state")).ToHaveTextAsync("SUCCESS", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#gantt g[data-task-run]")).ToHaveCountAsync(300);
+        await Expect(page.Locator("#gantt-hidden")).ToContainTextAsync("21 more");
+        await Expect(page.Locator("#task-runs tbody tr[data-task=item]")).ToHaveCountAsync(320);
+    }
+
+    [ChromiumFact]
     public async Task Restart_a_failed_execution_and_replay_from_a_task_run()
     {
         await using var h = await BrowserHarness.StartAsync();
