@@ -150,18 +150,25 @@ public sealed class PostgresCluster : IRuntimeCluster
 
     public async Task<IClusterStep> BeginStepAsync(string executionId, Execution? cached, CancellationToken cancellationToken)
     {
+        // Two round trips per step: BEGIN with the lock, then the step's writes with COMMIT (one batch each). The
+        // transaction is opened and closed in SQL, so the commit rides with the writes (Npgsql follows the
+        // transaction status the server reports; a step that does not commit is rolled back on dispose).
         var connection = await Database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlTransaction? transaction = null;
+        var open = false;
         try
         {
-            transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             long? version = null;
-            await using (var command = new NpgsqlCommand("SELECT version FROM executions WHERE id = $1 FOR UPDATE", connection, transaction))
+            await using (var batch = new NpgsqlBatch(connection))
             {
-                command.Parameters.AddWithValue(executionId);
-                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long v)
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                var select = new NpgsqlBatchCommand("SELECT version FROM executions WHERE id = $1 FOR UPDATE");
+                select.Parameters.AddWithValue(executionId);
+                batch.BatchCommands.Add(select);
+                open = true;
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    version = v;
+                    version = reader.GetInt64(0);
                 }
             }
 
@@ -171,16 +178,16 @@ public sealed class PostgresCluster : IRuntimeCluster
                 // Version 1 is the state its creator saved (every step bumps it): the caller's copy is that state.
                 current = _cache.TryGetValue(executionId, out var entry) && entry.Version == stored ? entry.Execution
                     : stored == 1 && cached is not null && cached.Id == executionId ? cached
-                    : await PostgresExecutionStore.LoadAsync(connection, transaction, executionId, forUpdate: false, cancellationToken).ConfigureAwait(false);
+                    : await PostgresExecutionStore.LoadAsync(connection, null, executionId, forUpdate: false, cancellationToken).ConfigureAwait(false);
             }
 
-            return new Step(this, connection, transaction, executionId, version ?? 0, current);
+            return new Step(this, connection, executionId, version ?? 0, current);
         }
         catch
         {
-            if (transaction is not null)
+            if (open)
             {
-                await transaction.DisposeAsync().ConfigureAwait(false);
+                await Step.RollbackAsync(connection).ConfigureAwait(false);
             }
 
             await connection.DisposeAsync().ConfigureAwait(false);
@@ -204,10 +211,10 @@ public sealed class PostgresCluster : IRuntimeCluster
         _cache[executionId] = (version, execution);
     }
 
-    private sealed class Step(PostgresCluster cluster, NpgsqlConnection connection, NpgsqlTransaction transaction, string executionId, long version, Execution? current)
+    private sealed class Step(PostgresCluster cluster, NpgsqlConnection connection, string executionId, long version, Execution? current)
         : IClusterStep
     {
-        private readonly NpgsqlBatch _batch = new(connection, transaction);
+        private readonly NpgsqlBatch _batch = new(connection);
         private Execution? _saved;
         private bool _notified;
         private bool _committed;
@@ -267,9 +274,10 @@ public sealed class PostgresCluster : IRuntimeCluster
         public async Task<IReadOnlyCollection<string>> CommitAsync(CancellationToken cancellationToken)
         {
             var leased = new HashSet<string>(StringComparer.Ordinal);
-            if (_batch.BatchCommands.Count > 0)
+            // A failed statement makes the server skip the rest of the batch, COMMIT included: all or nothing.
+            _batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            await using (var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                await using var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 do
                 {
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -283,7 +291,6 @@ public sealed class PostgresCluster : IRuntimeCluster
                 while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
             }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             _committed = true;
             if (_saved is not null)
             {
@@ -293,15 +300,32 @@ public sealed class PostgresCluster : IRuntimeCluster
             return leased;
         }
 
+        /// <summary>Ends a transaction opened in SQL that did not commit; a broken connection is not returned to the pool healthy.</summary>
+        internal static async Task RollbackAsync(NpgsqlConnection connection)
+        {
+            try
+            {
+                if (connection.State == System.Data.ConnectionState.Open)
+                {
+                    await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+                    await rollback.ExecuteNonQueryAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)
+            {
+                // the connection broke: the server ends the transaction with the session
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
             if (!_committed)
             {
                 cluster._cache.TryRemove(executionId, out _);
+                await RollbackAsync(connection).ConfigureAwait(false);
             }
 
             await _batch.DisposeAsync().ConfigureAwait(false);
-            await transaction.DisposeAsync().ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -338,8 +362,14 @@ public sealed class PostgresCluster : IRuntimeCluster
     public Task RenewLeasesAsync(IReadOnlyCollection<string> taskRunIds, CancellationToken cancellationToken) =>
         Database.WithConnectionAsync(async connection =>
         {
-            await using var command = new NpgsqlCommand(
-                "UPDATE task_queue SET lease_until = clock_timestamp() + make_interval(secs => $2) WHERE worker_id = $1 AND task_run_id = ANY($3)", connection);
+            // Rows a step holds (it is settling them) are skipped, not waited for: a renewal that waited would hold the
+            // rows it already renewed, and the steps settling those would queue behind it. A skipped row still
+            // leased at the next renewal is renewed then (renewals come well within the lease).
+            await using var command = new NpgsqlCommand("""
+                UPDATE task_queue q SET lease_until = clock_timestamp() + make_interval(secs => $2)
+                FROM (SELECT task_run_id FROM task_queue WHERE worker_id = $1 AND task_run_id = ANY($3) FOR UPDATE SKIP LOCKED) mine
+                WHERE q.task_run_id = mine.task_run_id
+                """, connection);
             command.Parameters.AddWithValue(NodeId);
             command.Parameters.AddWithValue(LeaseSeconds);
             command.Parameters.AddWithValue(taskRunIds.ToArray());

@@ -66,7 +66,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
     {
         if (changes.HeaderChanged || changes.ReplaceAllTaskRuns)
         {
-            AddHeader(batch, execution);
+            AddHeader(batch, execution, changes.LabelsChanged || changes.ReplaceAllTaskRuns);
         }
         else if (!changes.IsEmpty)
         {
@@ -100,7 +100,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         }
     }
 
-    private static void AddHeader(NpgsqlBatch batch, Execution execution)
+    private static void AddHeader(NpgsqlBatch batch, Execution execution, bool labelsChanged)
     {
         var command = new NpgsqlBatchCommand("""
             INSERT INTO executions (id, namespace, flow_id, flow_revision, state, terminal, start_date, end_date, parent_id, original_id,
@@ -129,6 +129,10 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         p.AddWithValue(execution.Deleted);
         p.AddWithValue(KestraJson.Serialize(execution with { TaskRunList = [] }));
         batch.BatchCommands.Add(command);
+        if (!labelsChanged)
+        {
+            return; // the label rows are those of the last write
+        }
 
         var labels = execution.Labels.IsDefault ? [] : execution.Labels;
         // Last value of a key wins, as INSERT OR REPLACE does in SQLite.
