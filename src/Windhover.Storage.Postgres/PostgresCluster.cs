@@ -76,19 +76,28 @@ public sealed class PostgresCluster : IRuntimeCluster
                     await listen.ExecuteNonQueryAsync(token).ConfigureAwait(false);
                 }
 
-                await HeartbeatAsync(connection, insert: true, token).ConfigureAwait(false);
-                if (!first)
+                // While this connection listens, other nodes' flow saves reach this node: flow lists may be cached.
+                Database.FlowListener(listening: true);
+                try
                 {
-                    onSignal(new ClusterSignal.Reconnected());
-                }
-
-                first = false;
-                while (!token.IsCancellationRequested)
-                {
-                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false))
+                    await HeartbeatAsync(connection, insert: true, token).ConfigureAwait(false);
+                    if (!first)
                     {
-                        await HeartbeatAsync(connection, insert: false, token).ConfigureAwait(false);
+                        onSignal(new ClusterSignal.Reconnected());
                     }
+
+                    first = false;
+                    while (!token.IsCancellationRequested)
+                    {
+                        if (!await connection.WaitAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false))
+                        {
+                            await HeartbeatAsync(connection, insert: false, token).ConfigureAwait(false);
+                        }
+                    }
+                }
+                finally
+                {
+                    Database.FlowListener(listening: false);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -110,8 +119,13 @@ public sealed class PostgresCluster : IRuntimeCluster
         }
     }
 
-    private static void Dispatch(Action<ClusterSignal> onSignal, string channel, string payload)
+    private void Dispatch(Action<ClusterSignal> onSignal, string channel, string payload)
     {
+        if (channel == FlowsChannel)
+        {
+            Database.FlowsChanged();
+        }
+
         switch (channel)
         {
             case TasksChannel:
