@@ -237,14 +237,17 @@ public sealed class PostgresCluster : IRuntimeCluster
 
         public void Save(Execution execution, ExecutionChanges changes)
         {
-            PostgresExecutionStore.AddSave(_batch, execution, changes);
+            // Version 0: the row was absent under this transaction (a new execution inserted by its first step).
+            PostgresExecutionStore.AddSave(_batch, execution, changes, absent: version == 0);
             // The queue rows of task runs this step finished (or took back) go with it: only live work stays queued.
             var settled = changes.ReplaceAllTaskRuns ? execution.TaskRunList.Where(t => t.State.Current != State.Running).Select(t => t.Id)
                 : changes.TaskRuns.Where(c => c.TaskRun.State.Current != State.Running).Select(c => c.TaskRun.Id);
             if (execution.State.Current.IsTerminal())
             {
-                var all = new NpgsqlBatchCommand("DELETE FROM task_queue WHERE execution_id = $1");
-                all.Parameters.AddWithValue(execution.Id);
+                // Every queue row of the execution, by primary key (a task run id is unique; rows of task runs a
+                // restart removed from the list are left to the sweep's retention).
+                var all = new NpgsqlBatchCommand("DELETE FROM task_queue WHERE task_run_id = ANY($1)");
+                all.Parameters.AddWithValue(execution.TaskRunList.Select(t => t.Id).ToArray());
                 _batch.BatchCommands.Add(all);
                 var ended = new NpgsqlBatchCommand($"SELECT pg_notify('{EndedChannel}', $1)");
                 ended.Parameters.AddWithValue(execution.Id);
