@@ -76,19 +76,28 @@ public sealed class PostgresCluster : IRuntimeCluster
                     await listen.ExecuteNonQueryAsync(token).ConfigureAwait(false);
                 }
 
-                await HeartbeatAsync(connection, insert: true, token).ConfigureAwait(false);
-                if (!first)
+                // While this connection listens, other nodes' flow saves reach this node: flow lists may be cached.
+                Database.FlowListener(listening: true);
+                try
                 {
-                    onSignal(new ClusterSignal.Reconnected());
-                }
-
-                first = false;
-                while (!token.IsCancellationRequested)
-                {
-                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false))
+                    await HeartbeatAsync(connection, insert: true, token).ConfigureAwait(false);
+                    if (!first)
                     {
-                        await HeartbeatAsync(connection, insert: false, token).ConfigureAwait(false);
+                        onSignal(new ClusterSignal.Reconnected());
                     }
+
+                    first = false;
+                    while (!token.IsCancellationRequested)
+                    {
+                        if (!await connection.WaitAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false))
+                        {
+                            await HeartbeatAsync(connection, insert: false, token).ConfigureAwait(false);
+                        }
+                    }
+                }
+                finally
+                {
+                    Database.FlowListener(listening: false);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -110,8 +119,13 @@ public sealed class PostgresCluster : IRuntimeCluster
         }
     }
 
-    private static void Dispatch(Action<ClusterSignal> onSignal, string channel, string payload)
+    private void Dispatch(Action<ClusterSignal> onSignal, string channel, string payload)
     {
+        if (channel == FlowsChannel)
+        {
+            Database.FlowsChanged();
+        }
+
         switch (channel)
         {
             case TasksChannel:
@@ -150,18 +164,25 @@ public sealed class PostgresCluster : IRuntimeCluster
 
     public async Task<IClusterStep> BeginStepAsync(string executionId, Execution? cached, CancellationToken cancellationToken)
     {
+        // Two round trips per step: BEGIN with the lock, then the step's writes with COMMIT (one batch each). The
+        // transaction is opened and closed in SQL, so the commit rides with the writes (Npgsql follows the
+        // transaction status the server reports; a step that does not commit is rolled back on dispose).
         var connection = await Database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlTransaction? transaction = null;
+        var open = false;
         try
         {
-            transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             long? version = null;
-            await using (var command = new NpgsqlCommand("SELECT version FROM executions WHERE id = $1 FOR UPDATE", connection, transaction))
+            await using (var batch = new NpgsqlBatch(connection))
             {
-                command.Parameters.AddWithValue(executionId);
-                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long v)
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                var select = new NpgsqlBatchCommand("SELECT version FROM executions WHERE id = $1 FOR UPDATE");
+                select.Parameters.AddWithValue(executionId);
+                batch.BatchCommands.Add(select);
+                open = true;
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    version = v;
+                    version = reader.GetInt64(0);
                 }
             }
 
@@ -171,16 +192,16 @@ public sealed class PostgresCluster : IRuntimeCluster
                 // Version 1 is the state its creator saved (every step bumps it): the caller's copy is that state.
                 current = _cache.TryGetValue(executionId, out var entry) && entry.Version == stored ? entry.Execution
                     : stored == 1 && cached is not null && cached.Id == executionId ? cached
-                    : await PostgresExecutionStore.LoadAsync(connection, transaction, executionId, forUpdate: false, cancellationToken).ConfigureAwait(false);
+                    : await PostgresExecutionStore.LoadAsync(connection, null, executionId, forUpdate: false, cancellationToken).ConfigureAwait(false);
             }
 
-            return new Step(this, connection, transaction, executionId, version ?? 0, current);
+            return new Step(this, connection, executionId, version ?? 0, current);
         }
         catch
         {
-            if (transaction is not null)
+            if (open)
             {
-                await transaction.DisposeAsync().ConfigureAwait(false);
+                await Step.RollbackAsync(connection).ConfigureAwait(false);
             }
 
             await connection.DisposeAsync().ConfigureAwait(false);
@@ -204,10 +225,10 @@ public sealed class PostgresCluster : IRuntimeCluster
         _cache[executionId] = (version, execution);
     }
 
-    private sealed class Step(PostgresCluster cluster, NpgsqlConnection connection, NpgsqlTransaction transaction, string executionId, long version, Execution? current)
+    private sealed class Step(PostgresCluster cluster, NpgsqlConnection connection, string executionId, long version, Execution? current)
         : IClusterStep
     {
-        private readonly NpgsqlBatch _batch = new(connection, transaction);
+        private readonly NpgsqlBatch _batch = new(connection);
         private Execution? _saved;
         private bool _notified;
         private bool _committed;
@@ -216,14 +237,17 @@ public sealed class PostgresCluster : IRuntimeCluster
 
         public void Save(Execution execution, ExecutionChanges changes)
         {
-            PostgresExecutionStore.AddSave(_batch, execution, changes);
+            // Version 0: the row was absent under this transaction (a new execution inserted by its first step).
+            PostgresExecutionStore.AddSave(_batch, execution, changes, absent: version == 0);
             // The queue rows of task runs this step finished (or took back) go with it: only live work stays queued.
             var settled = changes.ReplaceAllTaskRuns ? execution.TaskRunList.Where(t => t.State.Current != State.Running).Select(t => t.Id)
                 : changes.TaskRuns.Where(c => c.TaskRun.State.Current != State.Running).Select(c => c.TaskRun.Id);
             if (execution.State.Current.IsTerminal())
             {
-                var all = new NpgsqlBatchCommand("DELETE FROM task_queue WHERE execution_id = $1");
-                all.Parameters.AddWithValue(execution.Id);
+                // Every queue row of the execution, by primary key (a task run id is unique; rows of task runs a
+                // restart removed from the list are left to the sweep's retention).
+                var all = new NpgsqlBatchCommand("DELETE FROM task_queue WHERE task_run_id = ANY($1)");
+                all.Parameters.AddWithValue(execution.TaskRunList.Select(t => t.Id).ToArray());
                 _batch.BatchCommands.Add(all);
                 var ended = new NpgsqlBatchCommand($"SELECT pg_notify('{EndedChannel}', $1)");
                 ended.Parameters.AddWithValue(execution.Id);
@@ -267,9 +291,10 @@ public sealed class PostgresCluster : IRuntimeCluster
         public async Task<IReadOnlyCollection<string>> CommitAsync(CancellationToken cancellationToken)
         {
             var leased = new HashSet<string>(StringComparer.Ordinal);
-            if (_batch.BatchCommands.Count > 0)
+            // A failed statement makes the server skip the rest of the batch, COMMIT included: all or nothing.
+            _batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            await using (var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                await using var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 do
                 {
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -283,7 +308,6 @@ public sealed class PostgresCluster : IRuntimeCluster
                 while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
             }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             _committed = true;
             if (_saved is not null)
             {
@@ -293,15 +317,32 @@ public sealed class PostgresCluster : IRuntimeCluster
             return leased;
         }
 
+        /// <summary>Ends a transaction opened in SQL that did not commit; a broken connection is not returned to the pool healthy.</summary>
+        internal static async Task RollbackAsync(NpgsqlConnection connection)
+        {
+            try
+            {
+                if (connection.State == System.Data.ConnectionState.Open)
+                {
+                    await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+                    await rollback.ExecuteNonQueryAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)
+            {
+                // the connection broke: the server ends the transaction with the session
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
             if (!_committed)
             {
                 cluster._cache.TryRemove(executionId, out _);
+                await RollbackAsync(connection).ConfigureAwait(false);
             }
 
             await _batch.DisposeAsync().ConfigureAwait(false);
-            await transaction.DisposeAsync().ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -338,8 +379,14 @@ public sealed class PostgresCluster : IRuntimeCluster
     public Task RenewLeasesAsync(IReadOnlyCollection<string> taskRunIds, CancellationToken cancellationToken) =>
         Database.WithConnectionAsync(async connection =>
         {
-            await using var command = new NpgsqlCommand(
-                "UPDATE task_queue SET lease_until = clock_timestamp() + make_interval(secs => $2) WHERE worker_id = $1 AND task_run_id = ANY($3)", connection);
+            // Rows a step holds (it is settling them) are skipped, not waited for: a renewal that waited would hold the
+            // rows it already renewed, and the steps settling those would queue behind it. A skipped row still
+            // leased at the next renewal is renewed then (renewals come well within the lease).
+            await using var command = new NpgsqlCommand("""
+                UPDATE task_queue q SET lease_until = clock_timestamp() + make_interval(secs => $2)
+                FROM (SELECT task_run_id FROM task_queue WHERE worker_id = $1 AND task_run_id = ANY($3) FOR UPDATE SKIP LOCKED) mine
+                WHERE q.task_run_id = mine.task_run_id
+                """, connection);
             command.Parameters.AddWithValue(NodeId);
             command.Parameters.AddWithValue(LeaseSeconds);
             command.Parameters.AddWithValue(taskRunIds.ToArray());

@@ -32,6 +32,32 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
     public NpgsqlDataSource DataSource { get; }
     public PostgresStoreOptions Options { get; }
 
+    private long _flowsVersion;
+    private int _flowListeners;
+
+    /// <summary>
+    /// See <see cref="IFlowStore.ChangeVersion"/>: bumped by this process's flow saves and deletes and by other nodes'
+    /// (their <c>windhover_flows</c> notifications); -1 while no cluster listener is connected to hear the latter.
+    /// </summary>
+    internal long FlowsVersion => Volatile.Read(ref _flowListeners) > 0 ? Interlocked.Read(ref _flowsVersion) : -1;
+
+    internal void FlowsChanged() => Interlocked.Increment(ref _flowsVersion);
+
+    /// <summary>A cluster listener started (true) or stopped (false) hearing flow notifications.</summary>
+    internal void FlowListener(bool listening)
+    {
+        if (listening)
+        {
+            FlowsChanged(); // what was cached before may have missed notifications
+            Interlocked.Increment(ref _flowListeners);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _flowListeners);
+            FlowsChanged();
+        }
+    }
+
     /// <summary>The connection string (with its password) the database was opened with.</summary>
     public string ConnectionString => DataSource.ConnectionString;
 

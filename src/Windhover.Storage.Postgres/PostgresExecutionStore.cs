@@ -61,12 +61,15 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         }
     }
 
-    /// <summary>Adds the statements of one step to <paramref name="batch"/>.</summary>
-    internal static void AddSave(NpgsqlBatch batch, Execution execution, ExecutionChanges changes)
+    /// <summary>
+    /// Adds the statements of one step to <paramref name="batch"/>. <paramref name="absent"/>: the caller holds that the
+    /// execution has no row yet (its task runs and labels need no clearing).
+    /// </summary>
+    internal static void AddSave(NpgsqlBatch batch, Execution execution, ExecutionChanges changes, bool absent = false)
     {
         if (changes.HeaderChanged || changes.ReplaceAllTaskRuns)
         {
-            AddHeader(batch, execution);
+            AddHeader(batch, execution, changes.LabelsChanged || changes.ReplaceAllTaskRuns, absent);
         }
         else if (!changes.IsEmpty)
         {
@@ -77,9 +80,13 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
 
         if (changes.ReplaceAllTaskRuns)
         {
-            var delete = new NpgsqlBatchCommand("DELETE FROM task_runs WHERE execution_id = $1");
-            delete.Parameters.AddWithValue(execution.Id);
-            batch.BatchCommands.Add(delete);
+            if (!absent)
+            {
+                var delete = new NpgsqlBatchCommand("DELETE FROM task_runs WHERE execution_id = $1");
+                delete.Parameters.AddWithValue(execution.Id);
+                batch.BatchCommands.Add(delete);
+            }
+
             AddTaskRuns(batch, execution.Id, execution.TaskRunList.Select((t, i) => new TaskRunChange(i, t)).ToList());
         }
         else if (!changes.TaskRuns.IsEmpty)
@@ -100,7 +107,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         }
     }
 
-    private static void AddHeader(NpgsqlBatch batch, Execution execution)
+    private static void AddHeader(NpgsqlBatch batch, Execution execution, bool labelsChanged, bool absent)
     {
         var command = new NpgsqlBatchCommand("""
             INSERT INTO executions (id, namespace, flow_id, flow_revision, state, terminal, start_date, end_date, parent_id, original_id,
@@ -129,13 +136,21 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         p.AddWithValue(execution.Deleted);
         p.AddWithValue(KestraJson.Serialize(execution with { TaskRunList = [] }));
         batch.BatchCommands.Add(command);
+        if (!labelsChanged)
+        {
+            return; // the label rows are those of the last write
+        }
 
         var labels = execution.Labels.IsDefault ? [] : execution.Labels;
         // Last value of a key wins, as INSERT OR REPLACE does in SQLite.
         var distinct = labels.GroupBy(l => l.Key, StringComparer.Ordinal).Select(g => g.Last()).ToList();
-        var replace = new NpgsqlBatchCommand("DELETE FROM execution_labels WHERE execution_id = $1");
-        replace.Parameters.AddWithValue(execution.Id);
-        batch.BatchCommands.Add(replace);
+        if (!absent)
+        {
+            var replace = new NpgsqlBatchCommand("DELETE FROM execution_labels WHERE execution_id = $1");
+            replace.Parameters.AddWithValue(execution.Id);
+            batch.BatchCommands.Add(replace);
+        }
+
         if (distinct.Count > 0)
         {
             var insert = new NpgsqlBatchCommand("INSERT INTO execution_labels (execution_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)");

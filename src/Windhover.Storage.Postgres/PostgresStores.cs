@@ -14,9 +14,26 @@ public sealed class PostgresFlowStore(PostgresDatabase database) : IFlowStore
 {
     private readonly ConcurrentDictionary<(string, string, int), Flow> _parsed = new();
     private readonly ConcurrentDictionary<(string, string, int), FlowRecord> _records = new();
+
+    /// <summary>Latest revisions read, valid while <see cref="ChangeVersion"/> is the one they were read at.</summary>
+    private readonly ConcurrentDictionary<(string, string), (long Version, FlowRecord Record)> _latest = new();
     private FlowParser Parser => database.Options.Parser ?? FlowParser.Default;
 
-    public Task<FlowRecord> SaveAsync(Flow flow, CancellationToken cancellationToken = default)
+    public long ChangeVersion => database.FlowsVersion;
+
+    public async Task<FlowRecord> SaveAsync(Flow flow, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await SaveCoreAsync(flow, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            database.FlowsChanged(); // before the save returns: whoever cached flows reads them again
+        }
+    }
+
+    private Task<FlowRecord> SaveCoreAsync(Flow flow, CancellationToken cancellationToken)
     {
         var now = database.Options.TimeProvider.GetUtcNow();
         return database.WithTransactionAsync(async (connection, transaction) =>
@@ -103,10 +120,21 @@ public sealed class PostgresFlowStore(PostgresDatabase database) : IFlowStore
             return cached;
         }
 
+        // The latest revision (webhooks, API calls): from memory while no flow was saved or deleted since it was read.
+        var version = revision is null ? database.FlowsVersion : -1;
+        if (version >= 0 && _latest.TryGetValue((@namespace, id), out var latest) && latest.Version == version)
+        {
+            return latest.Record;
+        }
+
         var record = await ReadAsync(@namespace, id, revision, cancellationToken).ConfigureAwait(false);
         if (record is not null && revision is not null)
         {
             _records[(@namespace, id, record.Revision)] = record;
+        }
+        else if (record is not null && version >= 0)
+        {
+            _latest[(@namespace, id)] = (version, record);
         }
 
         return record;
@@ -217,18 +245,45 @@ public sealed class PostgresFlowStore(PostgresDatabase database) : IFlowStore
             return list;
         }, cancellationToken);
 
-    public Task<bool> DeleteAsync(string @namespace, string id, CancellationToken cancellationToken = default) =>
-        database.WithConnectionAsync(async connection =>
+    public async Task<bool> DeleteAsync(string @namespace, string id, CancellationToken cancellationToken = default)
+    {
+        try
         {
-            await using var command = new NpgsqlCommand("UPDATE flows_current SET deleted = TRUE WHERE namespace = $1 AND id = $2 AND NOT deleted", connection);
-            command.Parameters.AddWithValue(@namespace);
-            command.Parameters.AddWithValue(id);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-        }, cancellationToken);
+            return await database.WithConnectionAsync(async connection =>
+            {
+                // One implicit transaction: other nodes hear of the deletion when it commits.
+                await using var batch = new NpgsqlBatch(connection);
+                var delete = new NpgsqlBatchCommand("UPDATE flows_current SET deleted = TRUE WHERE namespace = $1 AND id = $2 AND NOT deleted");
+                delete.Parameters.AddWithValue(@namespace);
+                delete.Parameters.AddWithValue(id);
+                var notify = new NpgsqlBatchCommand("SELECT pg_notify('windhover_flows', $1)");
+                notify.Parameters.AddWithValue(@namespace + "/" + id);
+                batch.BatchCommands.Add(delete);
+                batch.BatchCommands.Add(notify);
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return delete.RecordsAffected > 0;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            database.FlowsChanged();
+        }
+    }
 }
 
+/// <summary>
+/// Log lines. Appends are group-committed: while one insert is in flight the lines of further calls wait and go
+/// together in the next one (one statement, one commit); every call completes when its lines are committed.
+/// </summary>
 public sealed class PostgresLogStore(PostgresDatabase database) : ILogStore
 {
+    /// <summary>Largest number of lines one insert takes from the waiting calls (a call's lines are never split).</summary>
+    private const int MaxLinesPerInsert = 4096;
+
+    private readonly Lock _lock = new();
+    private List<(IReadOnlyList<LogEntry> Entries, TaskCompletionSource Done)> _waiting = [];
+    private bool _writing;
+
     public Task AppendAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken = default)
     {
         if (entries.Count == 0)
@@ -236,7 +291,79 @@ public sealed class PostgresLogStore(PostgresDatabase database) : ILogStore
             return Task.CompletedTask;
         }
 
-        return database.WithConnectionAsync(async connection =>
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool start;
+        lock (_lock)
+        {
+            _waiting.Add((entries, done));
+            start = !_writing;
+            _writing = true;
+        }
+
+        if (start)
+        {
+            _ = Task.Run(WriteLoopAsync, CancellationToken.None);
+        }
+
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        while (true)
+        {
+            List<(IReadOnlyList<LogEntry> Entries, TaskCompletionSource Done)> group;
+            lock (_lock)
+            {
+                if (_waiting.Count == 0)
+                {
+                    _writing = false;
+                    return;
+                }
+
+                var lines = 0;
+                var take = 0;
+                while (take < _waiting.Count && (take == 0 || lines + _waiting[take].Entries.Count <= MaxLinesPerInsert))
+                {
+                    lines += _waiting[take].Entries.Count;
+                    take++;
+                }
+
+                group = _waiting.GetRange(0, take);
+                _waiting.RemoveRange(0, take);
+            }
+
+            try
+            {
+                var entries = group.Count == 1 ? group[0].Entries : [.. group.SelectMany(g => g.Entries)];
+                await InsertAsync(entries, CancellationToken.None).ConfigureAwait(false);
+                group.ForEach(g => g.Done.TrySetResult());
+            }
+            catch (Exception) when (group.Count > 1)
+            {
+                // One call's lines may be what the database refuses: each call alone, so the others still go in.
+                foreach (var (entries, done) in group)
+                {
+                    try
+                    {
+                        await InsertAsync(entries, CancellationToken.None).ConfigureAwait(false);
+                        done.TrySetResult();
+                    }
+                    catch (Exception e)
+                    {
+                        done.TrySetException(e);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                group.ForEach(g => g.Done.TrySetException(e));
+            }
+        }
+    }
+
+    private Task<int> InsertAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken) =>
+        database.WithConnectionAsync(async connection =>
         {
             // One statement for the whole list (unnest keeps the order: seq follows the list).
             await using var command = new NpgsqlCommand("""
@@ -259,7 +386,6 @@ public sealed class PostgresLogStore(PostgresDatabase database) : ILogStore
             p.AddWithValue(entries.Select(e => e.Thread).ToArray());
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
-    }
 
     public Task<IReadOnlyList<LogEntry>> FindAsync(string executionId, ExecutorLogLevel? minLevel = null, string? taskRunId = null, string? taskId = null,
         CancellationToken cancellationToken = default) =>

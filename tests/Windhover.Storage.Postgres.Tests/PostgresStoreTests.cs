@@ -66,6 +66,65 @@ public sealed class PostgresStoreTests
         }
     }
 
+    [PostgresFact]
+    public async Task Latest_flow_revisions_are_cached_only_while_flow_changes_are_heard()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        await using var here = await PostgresDatabase.OpenAsync(test.ConnectionString);
+        await using var there = await PostgresDatabase.OpenAsync(test.ConnectionString);
+        var local = here.CreateStores().Flows;
+        var remote = there.CreateStores().Flows;
+
+        // No cluster listener: nothing would tell this node of another node's save, so nothing may be cached.
+        Assert.Equal(-1, local.ChangeVersion);
+        await remote.SaveAsync(Flow("v1"));
+        Assert.Equal(1, (await local.GetAsync("company.team", "cached"))!.Revision);
+        await remote.SaveAsync(Flow("v2"));
+        Assert.Equal(2, (await local.GetAsync("company.team", "cached"))!.Revision);
+
+        await using var cluster = new PostgresCluster(here);
+        await cluster.StartAsync(_ => { }, CancellationToken.None);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (local.ChangeVersion < 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        // Listening: a local save changes the version before it returns; another node's save as soon as its notification arrives.
+        var listening = local.ChangeVersion;
+        Assert.True(listening >= 0, "the cluster listener never connected");
+        Assert.Equal(2, (await local.GetAsync("company.team", "cached"))!.Revision);
+        await local.SaveAsync(Flow("v3"));
+        Assert.NotEqual(listening, local.ChangeVersion);
+        Assert.Equal(3, (await local.GetAsync("company.team", "cached"))!.Revision);
+
+        var beforeRemote = local.ChangeVersion;
+        await remote.SaveAsync(Flow("v4"));
+        while (local.ChangeVersion == beforeRemote && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(4, (await local.GetAsync("company.team", "cached"))!.Revision);
+        var beforeDelete = local.ChangeVersion;
+        Assert.True(await remote.DeleteAsync("company.team", "cached"));
+        while (local.ChangeVersion == beforeDelete && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Null(await local.GetAsync("company.team", "cached"));
+
+        static Flows.Model.Flow Flow(string message) => Windhover.Flows.Yaml.FlowParser.Default.Parse($"""
+            id: cached
+            namespace: company.team
+            tasks:
+              - id: hello
+                type: io.kestra.plugin.core.log.Log
+                message: {message}
+            """).Flow!;
+    }
+
     private sealed class Contract : StoreContractTests, IAsyncDisposable
     {
         private readonly List<(TestDatabase Test, PostgresDatabase Database)> _databases = [];

@@ -16,6 +16,9 @@ public sealed partial class LocalRuntime
     private sealed record Envelope(ExecutorEvent? Event = null, Func<Flow, Execution, (Execution, ExecutorEvent?)>? Mutate = null)
     {
         public TaskCompletionSource<Execution> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>When set: completed once the step that applied this message is durable (before its work is dispatched), failed when it is not.</summary>
+        public TaskCompletionSource? Durable { get; init; }
         public TaskOutcome? Outcome { get; init; }
         public string? ChildId { get; init; }
         public ChildExecutionSummary? Child { get; init; }
@@ -40,6 +43,9 @@ public sealed partial class LocalRuntime
         public Execution? Current { get; set; }
         public Flow? Flow { get; set; }
 
+        /// <summary><see cref="Current"/> is a new execution not stored yet: the next step inserts it (its creation commit).</summary>
+        public bool Unsaved { get; set; }
+
         public async Task IdleAsync()
         {
             while (true)
@@ -63,7 +69,7 @@ public sealed partial class LocalRuntime
         return envelope.Done.Task;
     }
 
-    private void Post(string executionId, Envelope envelope, Flow? flow = null, Execution? seed = null)
+    private void Post(string executionId, Envelope envelope, Flow? flow = null, Execution? seed = null, bool unsaved = false)
     {
         while (true)
         {
@@ -79,6 +85,7 @@ public sealed partial class LocalRuntime
                 {
                     actor.Current = seed;
                     actor.Flow = flow;
+                    actor.Unsaved = unsaved;
                 }
 
                 actor.Queue.Enqueue(envelope);
@@ -140,6 +147,7 @@ public sealed partial class LocalRuntime
                 ReportBackgroundError(e);
                 foreach (var envelope in batch)
                 {
+                    envelope.Durable?.TrySetException(e);
                     envelope.Done.TrySetException(e);
                 }
             }
@@ -156,6 +164,7 @@ public sealed partial class LocalRuntime
             if (actor.Current is null)
             {
                 var missing = new ExecutionNotFoundException(actor.Id);
+                batch.ForEach(e => e.Durable?.TrySetException(missing));
                 batch.ForEach(e => e.Done.TrySetException(missing));
                 return;
             }
@@ -168,6 +177,7 @@ public sealed partial class LocalRuntime
             if (actor.Flow is null)
             {
                 var missing = new FlowNotFoundException(before.Namespace, before.FlowId, before.FlowRevision);
+                batch.ForEach(e => e.Durable?.TrySetException(missing));
                 batch.ForEach(e => e.Done.TrySetException(missing));
                 return;
             }
@@ -209,11 +219,13 @@ public sealed partial class LocalRuntime
             }
         }
 
-        var changes = ExecutionChanges.Between(before, execution).WithTimers(added, removeTimers);
+        // A new execution not stored yet is inserted by this step: its creation and first step commit together.
+        var stored = actor.Unsaved ? null : before;
+        var changes = ExecutionChanges.Between(stored, execution).WithTimers(added, removeTimers);
         if (_options.MaxExecutionSize is { } maxSize && !changes.IsEmpty && TooLarge(before, execution, maxSize, work) is { } failed)
         {
             execution = failed;
-            changes = ExecutionChanges.Between(before, execution).WithTimers([], removeTimers);
+            changes = ExecutionChanges.Between(stored, execution).WithTimers([], removeTimers);
         }
 
         // Children first: a child execution started by this step is stored (CREATED, not started) before the step is
@@ -250,7 +262,9 @@ public sealed partial class LocalRuntime
             await CommitClusterStepAsync(clusterStep, flow, execution, work).ConfigureAwait(false);
         }
 
+        actor.Unsaved = false;
         actor.Current = execution;
+        batch.ForEach(e => e.Durable?.TrySetResult());
         await DispatchAsync(flow, execution, work, childrenToStart).ConfigureAwait(false);
         foreach (var envelope in batch)
         {

@@ -86,6 +86,12 @@ public sealed partial class LocalRuntime
     private async Task<IClusterStep> BeginClusterStepAsync(IRuntimeCluster cluster, ExecutionActor actor)
     {
         var step = await cluster.BeginStepAsync(actor.Id, actor.Current, _stopping.Token).ConfigureAwait(false);
+        if (actor.Unsaved && step.Current is null)
+        {
+            return step; // a new execution: this step inserts it
+        }
+
+        actor.Unsaved = false;
         if (!ReferenceEquals(step.Current, actor.Current))
         {
             actor.Current = step.Current;

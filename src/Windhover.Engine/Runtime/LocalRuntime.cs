@@ -356,6 +356,21 @@ public sealed partial class LocalRuntime : IAsyncDisposable, IExecutionControl
     {
         if (flow.Concurrency is not { } concurrency)
         {
+            if (_options.Cluster is not null && !deferStart)
+            {
+                // Cluster mode: the execution is inserted by its first step's transaction (one commit, not two), and
+                // answered once that is durable.
+                var envelope = new Envelope(new ExecutionCreated(Time.GetUtcNow())) { Durable = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+                Post(execution.Id, envelope, flow, execution, unsaved: true);
+                if (!returnCreated)
+                {
+                    return await envelope.Done.Task.ConfigureAwait(false);
+                }
+
+                await envelope.Durable.Task.ConfigureAwait(false);
+                return execution;
+            }
+
             await SaveNewAsync(execution, cancellationToken).ConfigureAwait(false);
             if (deferStart)
             {

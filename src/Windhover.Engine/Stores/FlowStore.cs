@@ -39,4 +39,10 @@ public interface IFlowStore
     Task<IReadOnlyList<string>> NamespacesAsync(CancellationToken cancellationToken = default);
 
     Task<bool> DeleteAsync(string @namespace, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A number that changes whenever a flow is saved or deleted: by this process before the save returns, by another
+    /// node as soon as the store is told. -1 when the store cannot tell (then callers must not cache flow lists).
+    /// </summary>
+    long ChangeVersion => -1;
 }

@@ -26,6 +26,9 @@ public sealed class FlowTriggerListener : IAsyncDisposable
     private readonly ITriggerStateStore _states;
     private readonly ConcurrentDictionary<string, int> _handled = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Flows with a Flow trigger, at a flow store version (read and written under <see cref="_gate"/>).</summary>
+    private (long Version, IReadOnlyList<Flow> Flows)? _withFlowTriggers;
     private Channel<Execution>? _ended;
     private Task? _loop;
 
@@ -123,49 +126,70 @@ public sealed class FlowTriggerListener : IAsyncDisposable
             }
 
             var variables = Variables(ended);
-            for (var page = 1; ; page++)
+            foreach (var flow in await FlowsWithFlowTriggersAsync(cancellationToken).ConfigureAwait(false))
             {
-                var batch = await _runtime.Stores.Flows.SearchAsync(new FlowQuery { Page = page, Size = 500 }, cancellationToken).ConfigureAwait(false);
-                foreach (var record in batch.Results)
+                if (flow.Disabled || (flow.Namespace == ended.Namespace && flow.Id == ended.FlowId))
                 {
-                    var flow = record.Flow;
-                    if (flow.Disabled || (flow.Namespace == ended.Namespace && flow.Id == ended.FlowId))
+                    continue;
+                }
+
+                foreach (var trigger in flow.Triggers)
+                {
+                    if (!TriggerSupport.IsFlow(trigger))
                     {
                         continue;
                     }
 
-                    foreach (var trigger in flow.Triggers)
+                    try
                     {
-                        if (!TriggerSupport.IsFlow(trigger))
+                        if (await EvaluateAsync(flow, trigger, ended, variables, cancellationToken).ConfigureAwait(false) is { } execution)
                         {
-                            continue;
-                        }
-
-                        try
-                        {
-                            if (await EvaluateAsync(flow, trigger, ended, variables, cancellationToken).ConfigureAwait(false) is { } execution)
-                            {
-                                created.Add(execution);
-                                Triggered?.Invoke(execution);
-                            }
-                        }
-                        catch (Exception e) when (e is not OperationCanceledException)
-                        {
-                            Error?.Invoke(new InvalidOperationException($"Flow trigger {flow.Namespace}.{flow.Id}.{trigger.Id} on execution {ended.Id}: {e.Message}", e));
+                            created.Add(execution);
+                            Triggered?.Invoke(execution);
                         }
                     }
-                }
-
-                if (batch.Results.Count < 500)
-                {
-                    return created;
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        Error?.Invoke(new InvalidOperationException($"Flow trigger {flow.Namespace}.{flow.Id}.{trigger.Id} on execution {ended.Id}: {e.Message}", e));
+                    }
                 }
             }
+
+            return created;
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The latest revisions of the flows that have a Flow trigger. Read page by page from the store, and kept while the
+    /// store's <see cref="IFlowStore.ChangeVersion"/> stays the one they were read at (a store that cannot tell is read
+    /// every time). The version is read before the pages: a save during the read changes it, and the next call reads again.
+    /// </summary>
+    private async Task<IReadOnlyList<Flow>> FlowsWithFlowTriggersAsync(CancellationToken cancellationToken)
+    {
+        var store = _runtime.Stores.Flows;
+        var version = store.ChangeVersion;
+        if (version >= 0 && _withFlowTriggers is { } cached && cached.Version == version)
+        {
+            return cached.Flows;
+        }
+
+        var flows = new List<Flow>();
+        for (var page = 1; ; page++)
+        {
+            var batch = await store.SearchAsync(new FlowQuery { Page = page, Size = 500 }, cancellationToken).ConfigureAwait(false);
+            flows.AddRange(batch.Results.Select(r => r.Flow).Where(f => f.Triggers.Any(TriggerSupport.IsFlow)));
+            if (batch.Results.Count < 500)
+            {
+                break;
+            }
+        }
+
+        _withFlowTriggers = version >= 0 ? (version, flows) : null;
+        return flows;
     }
 
     private static Dictionary<string, object?> Variables(Execution ended)
