@@ -119,8 +119,9 @@ internal static class WebhookLoad
                         Interlocked.Increment(ref sendFailures);
                     }
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
+                    // refused, or no answer within the client's timeout: the rate is not held
                     Interlocked.Increment(ref sendFailures);
                 }
             }));
