@@ -17,7 +17,7 @@ namespace Windhover.Storage.Postgres;
 /// </summary>
 public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecutionStore, ITimerStore
 {
-    private const string SummaryColumns = "id, namespace, flow_id, flow_revision, state, start_date, end_date, labels, parent_id, original_id, trigger_id, trigger_type";
+    private const string SummaryColumns = StoreRows.SummaryColumns;
 
     public Task<Execution?> GetAsync(string id, CancellationToken cancellationToken = default) =>
         database.WithConnectionAsync(connection => LoadAsync(connection, null, id, forUpdate: false, cancellationToken), cancellationToken);
@@ -132,7 +132,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         p.Add(Text(execution.OriginalId));
         p.Add(Text(execution.Trigger?.Id));
         p.Add(Text(execution.Trigger?.Type));
-        p.AddWithValue(LabelsJson(execution.Labels));
+        p.AddWithValue(StoreRows.LabelsJson(execution.Labels));
         p.AddWithValue(execution.Deleted);
         p.AddWithValue(KestraJson.Serialize(execution with { TaskRunList = [] }));
         batch.BatchCommands.Add(command);
@@ -182,37 +182,6 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
 
     internal static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 
-    private static string LabelsJson(ImmutableArray<ExecutionLabel> labels)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            foreach (var label in labels.IsDefault ? [] : labels)
-            {
-                writer.WriteStartArray();
-                writer.WriteStringValue(label.Key);
-                writer.WriteStringValue(label.Value);
-                writer.WriteEndArray();
-            }
-
-            writer.WriteEndArray();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private static ImmutableArray<ExecutionLabel> ParseLabels(string? json)
-    {
-        if (string.IsNullOrEmpty(json))
-        {
-            return [];
-        }
-
-        using var document = JsonDocument.Parse(json);
-        return [.. document.RootElement.EnumerateArray().Select(e => new ExecutionLabel(e[0].GetString()!, e[1].GetString()!))];
-    }
-
     public Task<PagedResult<ExecutionSummary>> SearchAsync(ExecutionQuery query, CancellationToken cancellationToken = default) =>
         database.WithConnectionAsync(async connection =>
         {
@@ -227,7 +196,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    results.Add(ReadSummary(reader));
+                    results.Add(StoreRows.ReadSummary(reader));
                 }
             }
 
@@ -311,23 +280,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         return where.ToString();
     }
 
-    private static ExecutionSummary ReadSummary(NpgsqlDataReader reader) => new()
-    {
-        Id = reader.GetString(0),
-        Namespace = reader.GetString(1),
-        FlowId = reader.GetString(2),
-        FlowRevision = reader.GetInt32(3),
-        State = StateExtensions.ParseKestraName(reader.GetString(4)),
-        StartDate = new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
-        EndDate = reader.IsDBNull(6) ? null : new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
-        Labels = ParseLabels(reader.IsDBNull(7) ? null : reader.GetString(7)),
-        ParentId = reader.IsDBNull(8) ? null : reader.GetString(8),
-        OriginalId = reader.IsDBNull(9) ? null : reader.GetString(9),
-        TriggerId = reader.IsDBNull(10) ? null : reader.GetString(10),
-        TriggerType = reader.IsDBNull(11) ? null : reader.GetString(11),
-    };
-
-    public Task<IReadOnlyList<ExecutionSummary>> ChildrenAsync(string parentId, CancellationToken cancellationToken = default) =>
+        public Task<IReadOnlyList<ExecutionSummary>> ChildrenAsync(string parentId, CancellationToken cancellationToken = default) =>
         database.WithConnectionAsync<IReadOnlyList<ExecutionSummary>>(async connection =>
         {
             await using var command = new NpgsqlCommand($"SELECT {SummaryColumns} FROM executions WHERE parent_id = $1 ORDER BY start_date, id", connection);
@@ -336,7 +289,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
             var list = new List<ExecutionSummary>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                list.Add(ReadSummary(reader));
+                list.Add(StoreRows.ReadSummary(reader));
             }
 
             return list;

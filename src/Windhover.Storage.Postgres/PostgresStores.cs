@@ -392,7 +392,7 @@ public sealed class PostgresLogStore(PostgresDatabase database) : ILogStore
         database.WithConnectionAsync<IReadOnlyList<LogEntry>>(async connection =>
         {
             await using var command = new NpgsqlCommand { Connection = connection };
-            var sql = "SELECT execution_id, namespace, flow_id, task_run_id, task_id, attempt, trigger_id, timestamp, level, message, thread FROM logs WHERE execution_id = @e";
+            var sql = $"SELECT {StoreRows.LogColumns} FROM logs WHERE execution_id = @e";
             command.Parameters.AddWithValue("e", executionId);
             if (minLevel is { } level)
             {
@@ -417,20 +417,7 @@ public sealed class PostgresLogStore(PostgresDatabase database) : ILogStore
             var list = new List<LogEntry>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                list.Add(new LogEntry
-                {
-                    ExecutionId = reader.GetString(0),
-                    Namespace = reader.GetString(1),
-                    FlowId = reader.GetString(2),
-                    TaskRunId = reader.IsDBNull(3) ? null : reader.GetString(3),
-                    TaskId = reader.IsDBNull(4) ? null : reader.GetString(4),
-                    AttemptNumber = reader.IsDBNull(5) ? null : reader.GetInt32(5),
-                    TriggerId = reader.IsDBNull(6) ? null : reader.GetString(6),
-                    Timestamp = new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero),
-                    Level = (ExecutorLogLevel)reader.GetInt32(8),
-                    Message = reader.GetString(9),
-                    Thread = reader.IsDBNull(10) ? null : reader.GetString(10),
-                });
+                list.Add(StoreRows.ReadLog(reader));
             }
 
             return list;

@@ -15,7 +15,7 @@ namespace Windhover.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionStore, ITimerStore
 {
-    private const string SummaryColumns = "id, namespace, flow_id, flow_revision, state, start_date, end_date, labels, parent_id, original_id, trigger_id, trigger_type";
+    private const string SummaryColumns = StoreRows.SummaryColumns;
 
     private static string SummaryColumnsOf(string alias) => string.Join(", ", SummaryColumns.Split(", ").Select(c => alias + "." + c));
 
@@ -119,7 +119,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
         p[9].Value = (object?)execution.OriginalId ?? DBNull.Value;
         p[10].Value = (object?)execution.Trigger?.Id ?? DBNull.Value;
         p[11].Value = (object?)execution.Trigger?.Type ?? DBNull.Value;
-        p[12].Value = LabelsJson(execution.Labels);
+        p[12].Value = StoreRows.LabelsJson(execution.Labels);
         p[13].Value = execution.Deleted ? 1 : 0;
         p[14].Value = header;
         command.ExecuteNonQuery();
@@ -175,37 +175,6 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
         return command;
     }
 
-    private static string LabelsJson(ImmutableArray<ExecutionLabel> labels)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            foreach (var label in labels.IsDefault ? [] : labels)
-            {
-                writer.WriteStartArray();
-                writer.WriteStringValue(label.Key);
-                writer.WriteStringValue(label.Value);
-                writer.WriteEndArray();
-            }
-
-            writer.WriteEndArray();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    private static ImmutableArray<ExecutionLabel> ParseLabels(string? json)
-    {
-        if (string.IsNullOrEmpty(json))
-        {
-            return [];
-        }
-
-        using var document = JsonDocument.Parse(json);
-        return [.. document.RootElement.EnumerateArray().Select(e => new ExecutionLabel(e[0].GetString()!, e[1].GetString()!))];
-    }
-
     public Task<PagedResult<ExecutionSummary>> SearchAsync(ExecutionQuery query, CancellationToken cancellationToken = default) =>
         Task.FromResult(database.Read(connection =>
         {
@@ -225,7 +194,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
             {
                 while (reader.Read())
                 {
-                    results.Add(ReadSummary(reader));
+                    results.Add(StoreRows.ReadSummary(reader));
                 }
             }
 
@@ -376,23 +345,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
         return best;
     }
 
-    private static ExecutionSummary ReadSummary(SqliteDataReader reader) => new()
-    {
-        Id = reader.GetString(0),
-        Namespace = reader.GetString(1),
-        FlowId = reader.GetString(2),
-        FlowRevision = reader.GetInt32(3),
-        State = StateExtensions.ParseKestraName(reader.GetString(4)),
-        StartDate = new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
-        EndDate = reader.IsDBNull(6) ? null : new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
-        Labels = ParseLabels(reader.IsDBNull(7) ? null : reader.GetString(7)),
-        ParentId = reader.IsDBNull(8) ? null : reader.GetString(8),
-        OriginalId = reader.IsDBNull(9) ? null : reader.GetString(9),
-        TriggerId = reader.IsDBNull(10) ? null : reader.GetString(10),
-        TriggerType = reader.IsDBNull(11) ? null : reader.GetString(11),
-    };
-
-    public Task<IReadOnlyList<ExecutionSummary>> ChildrenAsync(string parentId, CancellationToken cancellationToken = default) =>
+        public Task<IReadOnlyList<ExecutionSummary>> ChildrenAsync(string parentId, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<ExecutionSummary>>(database.Read(connection =>
         {
             using var command = connection.CreateCommand();
@@ -402,7 +355,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
             var list = new List<ExecutionSummary>();
             while (reader.Read())
             {
-                list.Add(ReadSummary(reader));
+                list.Add(StoreRows.ReadSummary(reader));
             }
 
             return list;
