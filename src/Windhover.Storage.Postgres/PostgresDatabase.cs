@@ -118,6 +118,26 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
         return await work(connection).ConfigureAwait(false);
     }
 
+    /// <summary>Runs <paramref name="sql"/> with positional parameters (<c>$1</c>, <c>$2</c>...) and reads every row with <paramref name="read"/>.</summary>
+    internal Task<IReadOnlyList<T>> QueryListAsync<T>(string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params object[] parameters) =>
+        WithConnectionAsync<IReadOnlyList<T>>(async connection =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            foreach (var parameter in parameters)
+            {
+                command.Parameters.AddWithValue(parameter);
+            }
+
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<T>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(read(reader));
+            }
+
+            return list;
+        }, cancellationToken);
+
     internal async Task<T> WithTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

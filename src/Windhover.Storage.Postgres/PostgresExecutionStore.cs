@@ -281,33 +281,10 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
     }
 
         public Task<IReadOnlyList<ExecutionSummary>> ChildrenAsync(string parentId, CancellationToken cancellationToken = default) =>
-        database.WithConnectionAsync<IReadOnlyList<ExecutionSummary>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand($"SELECT {SummaryColumns} FROM executions WHERE parent_id = $1 ORDER BY start_date, id", connection);
-            command.Parameters.AddWithValue(parentId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<ExecutionSummary>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(StoreRows.ReadSummary(reader));
-            }
-
-            return list;
-        }, cancellationToken);
+        database.QueryListAsync<ExecutionSummary>($"SELECT {SummaryColumns} FROM executions WHERE parent_id = $1 ORDER BY start_date, id", StoreRows.ReadSummary, cancellationToken, parentId);
 
     public Task<IReadOnlyList<string>> UnfinishedAsync(CancellationToken cancellationToken = default) =>
-        database.WithConnectionAsync<IReadOnlyList<string>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand("SELECT id FROM executions WHERE NOT terminal ORDER BY start_date", connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<string>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(reader.GetString(0));
-            }
-
-            return list;
-        }, cancellationToken);
+        database.QueryListAsync<string>("SELECT id FROM executions WHERE NOT terminal ORDER BY start_date", reader => reader.GetString(0), cancellationToken);
 
     public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) =>
         database.WithConnectionAsync(async connection =>
@@ -353,18 +330,7 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
         reader.IsDBNull(3) ? null : reader.GetString(3));
 
     public Task<IReadOnlyList<StoredTimer>> ListAsync(CancellationToken cancellationToken = default) =>
-        database.WithConnectionAsync<IReadOnlyList<StoredTimer>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand("SELECT id, execution_id, kind, task_run_id, due_at FROM timers ORDER BY due_at, id", connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<StoredTimer>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(ReadTimer(reader));
-            }
-
-            return list;
-        }, cancellationToken);
+        database.QueryListAsync<StoredTimer>("SELECT id, execution_id, kind, task_run_id, due_at FROM timers ORDER BY due_at, id", ReadTimer, cancellationToken);
 
     public Task AddAsync(StoredTimer timer, CancellationToken cancellationToken = default) =>
         database.WithConnectionAsync(async connection =>

@@ -33,19 +33,7 @@ public sealed class PostgresMetricStore(PostgresDatabase database) : BatchedMetr
         }, cancellationToken);
 
     protected override Task<IReadOnlyList<MetricEntry>> ReadAsync(string executionId, CancellationToken cancellationToken) =>
-        database.WithConnectionAsync<IReadOnlyList<MetricEntry>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand($"SELECT {Columns} FROM metrics WHERE execution_id = $1 ORDER BY seq", connection);
-            command.Parameters.AddWithValue(executionId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<MetricEntry>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(ReadRow(reader));
-            }
-
-            return list;
-        }, cancellationToken);
+        database.QueryListAsync<MetricEntry>($"SELECT {Columns} FROM metrics WHERE execution_id = $1 ORDER BY seq", ReadRow, cancellationToken, executionId);
 
     protected override Task DeleteStoredAsync(string executionId, CancellationToken cancellationToken) =>
         database.WithConnectionAsync(async connection =>

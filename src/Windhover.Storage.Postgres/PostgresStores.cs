@@ -165,20 +165,7 @@ public sealed class PostgresFlowStore(PostgresDatabase database) : IFlowStore
         }, cancellationToken);
 
     public Task<IReadOnlyList<int>> RevisionsAsync(string @namespace, string id, CancellationToken cancellationToken = default) =>
-        database.WithConnectionAsync<IReadOnlyList<int>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand("SELECT revision FROM flows WHERE namespace = $1 AND id = $2 ORDER BY revision", connection);
-            command.Parameters.AddWithValue(@namespace);
-            command.Parameters.AddWithValue(id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<int>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(reader.GetInt32(0));
-            }
-
-            return list;
-        }, cancellationToken);
+        database.QueryListAsync<int>("SELECT revision FROM flows WHERE namespace = $1 AND id = $2 ORDER BY revision", reader => reader.GetInt32(0), cancellationToken, @namespace, id);
 
     public Task<PagedResult<FlowRecord>> SearchAsync(FlowQuery query, CancellationToken cancellationToken = default) =>
         database.WithConnectionAsync(async connection =>
@@ -232,18 +219,7 @@ public sealed class PostgresFlowStore(PostgresDatabase database) : IFlowStore
         }, cancellationToken);
 
     public Task<IReadOnlyList<string>> NamespacesAsync(CancellationToken cancellationToken = default) =>
-        database.WithConnectionAsync<IReadOnlyList<string>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand("SELECT DISTINCT namespace FROM flows_current WHERE NOT deleted ORDER BY namespace", connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<string>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(reader.GetString(0));
-            }
-
-            return list;
-        }, cancellationToken);
+        database.QueryListAsync<string>("SELECT DISTINCT namespace FROM flows_current WHERE NOT deleted ORDER BY namespace", reader => reader.GetString(0), cancellationToken);
 
     public async Task<bool> DeleteAsync(string @namespace, string id, CancellationToken cancellationToken = default)
     {
@@ -492,20 +468,7 @@ public sealed class PostgresKvStore(PostgresDatabase database) : IKvStore
     }
 
     public Task<IReadOnlyList<KvEntry>> ListAsync(string @namespace, CancellationToken cancellationToken = default) =>
-        database.WithConnectionAsync<IReadOnlyList<KvEntry>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand("SELECT key, value, updated, expires_at FROM kv WHERE namespace = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY key", connection);
-            command.Parameters.AddWithValue(@namespace);
-            command.Parameters.AddWithValue(Time.GetUtcNow().UtcTicks);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<KvEntry>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(Read(@namespace, reader));
-            }
-
-            return list;
-        }, cancellationToken);
+        database.QueryListAsync<KvEntry>("SELECT key, value, updated, expires_at FROM kv WHERE namespace = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY key", reader => Read(@namespace, reader), cancellationToken, @namespace, Time.GetUtcNow().UtcTicks);
 }
 
 /// <summary>Internal storage in the <c>files</c> table, so that every node reads what any node wrote.</summary>
