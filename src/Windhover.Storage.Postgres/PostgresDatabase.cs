@@ -11,6 +11,13 @@ public sealed record PostgresStoreOptions
 
     /// <summary>Parses stored flow sources; the default parser when null.</summary>
     public FlowParser? Parser { get; init; }
+
+    /// <summary>
+    /// Most connections this node opens (Npgsql's <c>Maximum Pool Size</c>) when the connection string does not say; a
+    /// busy node waits for a free connection rather than exhausting the server's <c>max_connections</c>. The default
+    /// covers the default 32 workers plus API requests, renewals and log writes.
+    /// </summary>
+    public int MaxPoolSize { get; init; } = 64;
 }
 
 /// <summary>
@@ -73,6 +80,10 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
         // Connections go back to the pool without DISCARD ALL: the stores leave no session state behind (session
         // advisory locks are released explicitly, LISTEN uses connections outside the pool).
         builder.NoResetOnClose = true;
+        if (!SetsMaxPoolSize(connectionString))
+        {
+            builder.MaxPoolSize = Math.Max(options?.MaxPoolSize ?? new PostgresStoreOptions().MaxPoolSize, 1);
+        }
 
         var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         try
@@ -86,6 +97,22 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
         }
 
         return new PostgresDatabase(dataSource, options ?? new PostgresStoreOptions());
+    }
+
+    /// <summary>Whether <paramref name="connectionString"/> sets Npgsql's pool size itself (under any of its spellings).</summary>
+    internal static bool SetsMaxPoolSize(string connectionString)
+    {
+        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys;
+        foreach (string key in keys)
+        {
+            var name = key.Replace(" ", "", StringComparison.Ordinal);
+            if (name.Equals("MaximumPoolSize", StringComparison.OrdinalIgnoreCase) || name.Equals("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Synchronous <see cref="OpenAsync"/> for dependency-injection factories.</summary>

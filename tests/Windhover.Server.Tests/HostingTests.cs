@@ -31,6 +31,19 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public void A_database_that_refuses_for_now_is_503_and_a_lasting_database_error_is_500()
+    {
+        Assert.Equal(503, ErrorHandling.Map(new DatabaseError("53300: sorry, too many clients already", transient: true))!.Value.Status);
+        Assert.StartsWith("Database temporarily unavailable", ErrorHandling.Map(new DatabaseError("x", transient: true))!.Value.Message, StringComparison.Ordinal);
+        Assert.Equal(500, ErrorHandling.Map(new DatabaseError("42P01: relation does not exist", transient: false))!.Value.Status);
+    }
+
+    private sealed class DatabaseError(string message, bool transient) : System.Data.Common.DbException(message)
+    {
+        public override bool IsTransient => transient;
+    }
+
+    [Fact]
     public async Task Unknown_routes_are_404_json()
     {
         await using var server = await ServerHarness.StartAsync();

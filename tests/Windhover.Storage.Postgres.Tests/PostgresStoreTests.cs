@@ -53,6 +53,48 @@ public sealed class PostgresStoreTests
         Assert.Equal((long)PostgresMigrations.All.Count, await count.ExecuteScalarAsync());
     }
 
+    [Theory]
+    [InlineData("Host=h;Maximum Pool Size=7", true)]
+    [InlineData("Host=h;MaxPoolSize=7", true)]
+    [InlineData("Host=h;max pool size=7", true)]
+    [InlineData("Host=h;Minimum Pool Size=2;Pooling=true", false)]
+    public void A_pool_size_in_the_connection_string_is_recognised_in_every_spelling(string connectionString, bool sets) =>
+        Assert.Equal(sets, PostgresDatabase.SetsMaxPoolSize(connectionString));
+
+    [PostgresFact]
+    public async Task A_node_opens_no_more_connections_than_its_pool_allows_and_waits_for_a_free_one()
+    {
+        await using var test = await TestDatabase.CreateAsync();
+        await using var database = await PostgresDatabase.OpenAsync(test.ConnectionString, new PostgresStoreOptions { MaxPoolSize = 3 });
+        Assert.Equal(3, new NpgsqlConnectionStringBuilder(database.ConnectionString).MaxPoolSize);
+
+        // Twenty queries at once, each holding its connection for a while: they share three connections, none fails.
+        var peak = 0L;
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            await using var connection = await database.DataSource.OpenConnectionAsync();
+            await using var command = new NpgsqlCommand(
+                "SELECT (SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'windhover') FROM pg_sleep(0.05)", connection);
+            var seen = (long)(await command.ExecuteScalarAsync())!;
+            InterlockedMax(ref peak, seen);
+        })));
+        Assert.InRange(peak, 1, 3);
+
+        // A size the connection string gives is kept.
+        var explicitSize = new NpgsqlConnectionStringBuilder(test.ConnectionString) { MaxPoolSize = 7 }.ConnectionString;
+        await using var other = await PostgresDatabase.OpenAsync(explicitSize, new PostgresStoreOptions { MaxPoolSize = 3 });
+        Assert.Equal(7, new NpgsqlConnectionStringBuilder(other.ConnectionString).MaxPoolSize);
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Interlocked.Read(ref target);
+        while (value > current && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+            current = Interlocked.Read(ref target);
+        }
+    }
+
     [PostgresFact]
     public async Task Nodes_opening_together_migrate_once()
     {

@@ -106,6 +106,7 @@ public static class ClusterServerCommand
             {
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
                 Parser = catalog.Parser,
+                MaxPoolSize = node.Workers + 32,
             }));
             services.AddSingleton(sp => sp.GetRequiredService<PostgresDatabase>().CreateStores());
             services.AddSingleton<ITriggerStateStore>(sp => new PostgresTriggerStateStore(sp.GetRequiredService<PostgresDatabase>()));

@@ -26,6 +26,11 @@ internal static class ErrorHandling
             }
 
             context.Response.Clear();
+            if (mapped.Status == StatusCodes.Status503ServiceUnavailable)
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+
             await WriteAsync(context, mapped.Status, mapped.Message);
         }
     });
@@ -43,6 +48,8 @@ internal static class ErrorHandling
         JsonException => (StatusCodes.Status400BadRequest, "Invalid JSON: " + e.Message),
         InvalidDataException => (StatusCodes.Status400BadRequest, e.Message),
         OperationCanceledException => null,
+        // The database refused for now (too many connections, restarting, a serialisation failure): the client may retry.
+        System.Data.Common.DbException { IsTransient: true } => (StatusCodes.Status503ServiceUnavailable, "Database temporarily unavailable, retry: " + e.Message),
         _ => (StatusCodes.Status500InternalServerError, "Internal server error: " + e.Message),
     };
 
