@@ -178,13 +178,34 @@ public sealed class WindhoverClient
         }
     }
 
+    /// <summary>The execution's JSON exactly as the API returns it, every field kept; null when there is no such execution.</summary>
+    public async Task<JsonObject?> GetExecutionJsonAsync(string executionId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await SendAsync(HttpMethod.Get, $"executions/{E(executionId)}", null, ClientJsonContext.Default.JsonObject, cancellationToken);
+        }
+        catch (WindhoverApiException e) when (e.StatusCode == 404)
+        {
+            return null;
+        }
+    }
+
     public Task<PagedResults<ExecutionInfo>> SearchExecutionsAsync(string? @namespace = null, string? flowId = null, string? state = null,
-        IReadOnlyDictionary<string, string>? labels = null, int page = 1, int size = 25, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, string>? labels = null, int page = 1, int size = 25, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, SearchExecutionsPath(@namespace, flowId, state, labels, page, size), null, ClientJsonContext.Default.PagedResultsExecutionInfo, cancellationToken);
+
+    /// <summary>The search's JSON (<c>{"results": [...], "total": n}</c>) exactly as the API returns it, every field kept.</summary>
+    public Task<JsonObject> SearchExecutionsJsonAsync(string? @namespace = null, string? flowId = null, string? state = null,
+        IReadOnlyDictionary<string, string>? labels = null, int page = 1, int size = 25, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, SearchExecutionsPath(@namespace, flowId, state, labels, page, size), null, ClientJsonContext.Default.JsonObject, cancellationToken);
+
+    private static string SearchExecutionsPath(string? @namespace, string? flowId, string? state, IReadOnlyDictionary<string, string>? labels, int page, int size)
     {
         var query = new List<(string, string?)> { ("namespace", @namespace), ("flowId", flowId), ("state", state),
             ("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
         query.AddRange((labels ?? new Dictionary<string, string>()).Select(kv => ("labels", (string?)(kv.Key + ":" + kv.Value))));
-        return SendAsync(HttpMethod.Get, "executions/search" + Query([.. query]), null, ClientJsonContext.Default.PagedResultsExecutionInfo, cancellationToken);
+        return "executions/search" + Query([.. query]);
     }
 
     public Task DeleteExecutionAsync(string executionId, CancellationToken cancellationToken = default) =>

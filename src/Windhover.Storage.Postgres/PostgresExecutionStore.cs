@@ -236,35 +236,13 @@ public sealed class PostgresExecutionStore(PostgresDatabase database) : IExecuti
             p.AddWithValue("nsHigh", ns + "/");
         }
 
-        if (query.FlowId is { } flowId)
-        {
-            where.Append(" AND flow_id = @flow");
-            p.AddWithValue("flow", flowId);
-        }
-
         if (!query.States.IsDefaultOrEmpty)
         {
             where.Append(" AND state = ANY(@states)");
             p.AddWithValue("states", query.States.Select(s => s.ToKestraName()).ToArray());
         }
 
-        if (query.StartDate is { } start)
-        {
-            where.Append(" AND start_date >= @start");
-            p.AddWithValue("start", start.UtcTicks);
-        }
-
-        if (query.EndDate is { } end)
-        {
-            where.Append(" AND end_date <= @end");
-            p.AddWithValue("end", end.UtcTicks);
-        }
-
-        if (query.ParentId is { } parent)
-        {
-            where.Append(" AND parent_id = @parent");
-            p.AddWithValue("parent", parent);
-        }
+        StoreRows.AppendExecutionFilters(where, command, '@', query);
 
         if (!query.Labels.IsDefaultOrEmpty)
         {

@@ -368,27 +368,7 @@ public sealed class PostgresLogStore(PostgresDatabase database) : ILogStore
         database.WithConnectionAsync<IReadOnlyList<LogEntry>>(async connection =>
         {
             await using var command = new NpgsqlCommand { Connection = connection };
-            var sql = $"SELECT {StoreRows.LogColumns} FROM logs WHERE execution_id = @e";
-            command.Parameters.AddWithValue("e", executionId);
-            if (minLevel is { } level)
-            {
-                sql += " AND level >= @l";
-                command.Parameters.AddWithValue("l", (int)level);
-            }
-
-            if (taskRunId is not null)
-            {
-                sql += " AND task_run_id = @tr";
-                command.Parameters.AddWithValue("tr", taskRunId);
-            }
-
-            if (taskId is not null)
-            {
-                sql += " AND task_id = @t";
-                command.Parameters.AddWithValue("t", taskId);
-            }
-
-            command.CommandText = sql + " ORDER BY seq";
+            command.CommandText = $"SELECT {StoreRows.LogColumns} FROM logs WHERE {StoreRows.LogFilter(command, '@', executionId, minLevel, taskRunId, taskId)} ORDER BY seq";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var list = new List<LogEntry>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Windhover.Engine.Stores;
 using Windhover.Engine.Triggers;
 
 namespace Windhover.Storage.Postgres;
@@ -7,7 +8,7 @@ namespace Windhover.Storage.Postgres;
 /// <summary>Trigger state in the <c>trigger_states</c> table (one row per trigger).</summary>
 public sealed class PostgresTriggerStateStore(PostgresDatabase database) : ITriggerStateStore
 {
-    private const string Columns = "namespace, flow_id, trigger_id, last_fire, next_fire, last_execution_id, disabled, data, updated";
+    private const string Columns = StoreRows.TriggerStateColumns;
 
     public Task<TriggerState?> GetAsync(string @namespace, string flowId, string triggerId, CancellationToken cancellationToken = default) =>
         database.WithConnectionAsync(async connection =>
@@ -17,7 +18,7 @@ public sealed class PostgresTriggerStateStore(PostgresDatabase database) : ITrig
             command.Parameters.AddWithValue(flowId);
             command.Parameters.AddWithValue(triggerId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? StoreRows.ReadTriggerState(reader) : null;
         }, cancellationToken);
 
     public Task<IReadOnlyList<TriggerState>> ListAsync(CancellationToken cancellationToken = default) =>
@@ -28,7 +29,7 @@ public sealed class PostgresTriggerStateStore(PostgresDatabase database) : ITrig
             var list = new List<TriggerState>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                list.Add(Read(reader));
+                list.Add(StoreRows.ReadTriggerState(reader));
             }
 
             return list;
@@ -64,17 +65,4 @@ public sealed class PostgresTriggerStateStore(PostgresDatabase database) : ITrig
             command.Parameters.AddWithValue(triggerId);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         }, cancellationToken);
-
-    private static TriggerState Read(NpgsqlDataReader reader) => new()
-    {
-        Namespace = reader.GetString(0),
-        FlowId = reader.GetString(1),
-        TriggerId = reader.GetString(2),
-        LastFire = reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
-        NextFire = reader.IsDBNull(4) ? null : new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
-        LastExecutionId = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Disabled = reader.IsDBNull(6) ? null : reader.GetBoolean(6),
-        Data = reader.IsDBNull(7) ? null : reader.GetString(7),
-        Updated = new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
-    };
 }

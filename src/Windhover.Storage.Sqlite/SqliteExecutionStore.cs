@@ -263,12 +263,6 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
             p.AddWithValue("$nsHigh", ns + "/");
         }
 
-        if (query.FlowId is { } flowId)
-        {
-            where.Append(" AND flow_id = $flow");
-            p.AddWithValue("$flow", flowId);
-        }
-
         if (!query.States.IsDefaultOrEmpty)
         {
             where.Append(" AND state IN (");
@@ -281,23 +275,7 @@ public sealed class SqliteExecutionStore(SqliteDatabase database) : IExecutionSt
             where.Append(')');
         }
 
-        if (query.StartDate is { } start)
-        {
-            where.Append(" AND start_date >= $start");
-            p.AddWithValue("$start", start.UtcTicks);
-        }
-
-        if (query.EndDate is { } end)
-        {
-            where.Append(" AND end_date <= $end");
-            p.AddWithValue("$end", end.UtcTicks);
-        }
-
-        if (query.ParentId is { } parent)
-        {
-            where.Append(" AND parent_id = $parent");
-            p.AddWithValue("$parent", parent);
-        }
+        StoreRows.AppendExecutionFilters(where, command, '$', query);
 
         if (!query.Labels.IsDefaultOrEmpty)
         {

@@ -260,27 +260,7 @@ public sealed class SqliteLogStore(SqliteDatabase database) : ILogStore
         Task.FromResult<IReadOnlyList<LogEntry>>(database.Read(connection =>
         {
             using var command = connection.CreateCommand();
-            var sql = $"SELECT {StoreRows.LogColumns} FROM logs WHERE execution_id = $e";
-            command.Parameters.AddWithValue("$e", executionId);
-            if (minLevel is { } level)
-            {
-                sql += " AND level >= $l";
-                command.Parameters.AddWithValue("$l", (int)level);
-            }
-
-            if (taskRunId is not null)
-            {
-                sql += " AND task_run_id = $tr";
-                command.Parameters.AddWithValue("$tr", taskRunId);
-            }
-
-            if (taskId is not null)
-            {
-                sql += " AND task_id = $t";
-                command.Parameters.AddWithValue("$t", taskId);
-            }
-
-            command.CommandText = sql + " ORDER BY seq";
+            command.CommandText = $"SELECT {StoreRows.LogColumns} FROM logs WHERE {StoreRows.LogFilter(command, '$', executionId, minLevel, taskRunId, taskId)} ORDER BY seq";
             using var reader = command.ExecuteReader();
             var list = new List<LogEntry>();
             while (reader.Read())

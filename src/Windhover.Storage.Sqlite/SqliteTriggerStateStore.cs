@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Windhover.Engine.Stores;
 using Windhover.Engine.Triggers;
 
 namespace Windhover.Storage.Sqlite;
@@ -6,7 +7,7 @@ namespace Windhover.Storage.Sqlite;
 /// <summary>Trigger state in the <c>trigger_states</c> table (one row per trigger, written through the serialised writer).</summary>
 public sealed class SqliteTriggerStateStore(SqliteDatabase database) : ITriggerStateStore
 {
-    private const string Columns = "namespace, flow_id, trigger_id, last_fire, next_fire, last_execution_id, disabled, data, updated";
+    private const string Columns = StoreRows.TriggerStateColumns;
 
     public Task<TriggerState?> GetAsync(string @namespace, string flowId, string triggerId, CancellationToken cancellationToken = default) =>
         Task.FromResult(database.Read(connection =>
@@ -17,7 +18,7 @@ public sealed class SqliteTriggerStateStore(SqliteDatabase database) : ITriggerS
             command.Parameters.AddWithValue("$f", flowId);
             command.Parameters.AddWithValue("$t", triggerId);
             using var reader = command.ExecuteReader();
-            return reader.Read() ? Read(reader) : null;
+            return reader.Read() ? StoreRows.ReadTriggerState(reader) : null;
         }));
 
     public Task<IReadOnlyList<TriggerState>> ListAsync(CancellationToken cancellationToken = default) =>
@@ -29,7 +30,7 @@ public sealed class SqliteTriggerStateStore(SqliteDatabase database) : ITriggerS
             var list = new List<TriggerState>();
             while (reader.Read())
             {
-                list.Add(Read(reader));
+                list.Add(StoreRows.ReadTriggerState(reader));
             }
 
             return list;
@@ -62,17 +63,4 @@ public sealed class SqliteTriggerStateStore(SqliteDatabase database) : ITriggerS
             command.Parameters.AddWithValue("$t", triggerId);
             return command.ExecuteNonQuery() > 0;
         }, cancellationToken);
-
-    private static TriggerState Read(SqliteDataReader reader) => new()
-    {
-        Namespace = reader.GetString(0),
-        FlowId = reader.GetString(1),
-        TriggerId = reader.GetString(2),
-        LastFire = reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
-        NextFire = reader.IsDBNull(4) ? null : new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
-        LastExecutionId = reader.IsDBNull(5) ? null : reader.GetString(5),
-        Disabled = reader.IsDBNull(6) ? null : reader.GetInt64(6) != 0,
-        Data = reader.IsDBNull(7) ? null : reader.GetString(7),
-        Updated = new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
-    };
 }

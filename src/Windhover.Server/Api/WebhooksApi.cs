@@ -53,7 +53,7 @@ public static class WebhooksApi
             ["parameters"] = request.Query.ToDictionary(q => q.Key, q => (object?)q.Value.Select(v => (object?)v).ToList(), StringComparer.Ordinal),
         };
         var context = new Dictionary<string, object?>(flowVariables, StringComparer.Ordinal) { ["trigger"] = variables };
-        var labels = ExecutionsApi.MergeLabels(flow, TriggerLabels(trigger, expressions, context));
+        var labels = ExecutionsApi.MergeLabels(flow, TriggerSupport.Labels(trigger, expressions, context));
         if (!WebhookConditions.Met(trigger.Conditions, flow.Flow, labels, time.GetUtcNow(), expressions, context))
         {
             return TypedResults.NoContent();
@@ -100,38 +100,6 @@ public static class WebhooksApi
         {
             return null;
         }
-    }
-
-    private static ImmutableArray<ExecutionLabel> TriggerLabels(TriggerDefinition trigger, ExpressionEngine expressions, IReadOnlyDictionary<string, object?> context)
-    {
-        if (!trigger.Properties.TryGetValue("labels", out var labels) || labels is null)
-        {
-            return [];
-        }
-
-        var result = ImmutableArray.CreateBuilder<ExecutionLabel>();
-        switch (labels)
-        {
-            case IReadOnlyDictionary<string, object?> map:
-                foreach (var (k, v) in map)
-                {
-                    result.Add(new ExecutionLabel(k, expressions.Render(v?.ToString() ?? "", context)));
-                }
-
-                break;
-            case IEnumerable<object?> list:
-                foreach (var item in list)
-                {
-                    if (item is IReadOnlyDictionary<string, object?> pair && pair.TryGetValue("key", out var k) && pair.TryGetValue("value", out var v))
-                    {
-                        result.Add(new ExecutionLabel(k?.ToString() ?? "", expressions.Render(v?.ToString() ?? "", context)));
-                    }
-                }
-
-                break;
-        }
-
-        return result.ToImmutable();
     }
 
     private static bool Flag(TriggerDefinition trigger, string name) =>

@@ -113,6 +113,13 @@ public sealed class KestraFacadeTests
         Assert.Equal(id, viaFacade["id"]!.GetValue<string>());
         Assert.Equal(flowId, viaFacade["flowId"]!.GetValue<string>());
         Assert.NotNull(viaFacade["state"]!["current"]);
+
+        // Once it has ended, the facade's JSON is Windhover's, field for field (histories, attempts, variables...).
+        await stack.Client.WaitForTerminalAsync(id, TimeSpan.FromMinutes(1));
+        var direct = await stack.Client.GetExecutionJsonAsync(id);
+        viaFacade = await stack.Arena.GetJson($"/api/kestra/executions/{id}");
+        Assert.True(JsonNode.DeepEquals(direct, viaFacade), $"{direct}\n---\n{viaFacade}");
+        Assert.NotNull(viaFacade["state"]!["histories"]);
     }
 
     [Theory]

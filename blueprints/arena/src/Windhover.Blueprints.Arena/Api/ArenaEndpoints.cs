@@ -871,19 +871,16 @@ public static class ArenaEndpoints
             Json(await facade.TriggerAsync(kind, await ReadBody(r), r.HttpContext.RequestAborted)));
         kestra.MapPost("/webhook/{flowId}", async (string flowId, HttpRequest r, KestraFacade facade) =>
             Json(await facade.WebhookAsync(flowId, await ReadBody(r), r.HttpContext.RequestAborted)));
+        // Windhover's execution JSON passed through unchanged: every field Kestra's API has (state histories, task runs
+        // with attempts and outputs, variables, trigger) reaches the caller.
         kestra.MapGet("/executions/{id}", async (string id, WindhoverClient windhover, CancellationToken ct) =>
-            await windhover.GetExecutionAsync(id, ct) is { } e ? Json(KestraFacade.ToJson(e)) : NotFound("execution", id));
+            await windhover.GetExecutionJsonAsync(id, ct) is { } e ? Json(e) : NotFound("execution", id));
         kestra.MapGet("/executions", async (HttpRequest r, WindhoverClient windhover, ArenaOptions options, CancellationToken ct) =>
         {
             var ns = r.Query["namespace"].ToString();
             var flowId = r.Query["flowId"].ToString();
             var limit = Int(r, "limit", 100, 1, 1000);
-            var page = await windhover.SearchExecutionsAsync(ns.Length == 0 ? options.FlowNamespace : ns, flowId.Length == 0 ? null : flowId, size: limit, cancellationToken: ct);
-            return Json(new JsonObject
-            {
-                ["results"] = new JsonArray([.. page.Results.Select(KestraFacade.ToJson)]),
-                ["total"] = page.Total,
-            });
+            return Json(await windhover.SearchExecutionsJsonAsync(ns.Length == 0 ? options.FlowNamespace : ns, flowId.Length == 0 ? null : flowId, size: limit, cancellationToken: ct));
         });
         kestra.MapGet("/flows", () => Json(new JsonObject
         {
