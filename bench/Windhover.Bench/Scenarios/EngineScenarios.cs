@@ -172,14 +172,14 @@ internal static class EngineScenarios
             }
         }
 
-        var perTask = Median(queue) + Median(run) + Median(gap);
+        var perTask = Stats.Median(queue) + Stats.Median(run) + Stats.Median(gap);
         return new
         {
             scenario = "windmill: ForEach(concurrencyLimit 1) of 40 Return tasks, 10 measured runs",
             tasksMeasured = run.Count,
-            createdToRunningMedianMs = Median(queue),
-            runningToSuccessMedianMs = Median(run),
-            previousSuccessToNextCreatedMedianMs = Median(gap),
+            createdToRunningMedianMs = Stats.Median(queue),
+            runningToSuccessMedianMs = Stats.Median(run),
+            previousSuccessToNextCreatedMedianMs = Stats.Median(gap),
             overheadPerTaskMedianMs = perTask,
             anchorsMs = new { kestra2Process = 86.8, hatchet = 30.9, temporalTuned = 19.0, windmillDedicated = 9.8 },
             ratioToKestra = perTask / 86.8,
@@ -208,9 +208,9 @@ internal static class EngineScenarios
         {
             scenario = flowId,
             runs,
-            wallClockMedianMs = Median(wall),
-            stateDurationMedianMs = Median(history),
-            wallClockP90Ms = Percentile(wall, 0.9),
+            wallClockMedianMs = Stats.Median(wall),
+            stateDurationMedianMs = Stats.Median(history),
+            wallClockP90Ms = Stats.Percentile(wall, 0.9),
         };
     }
 
@@ -239,21 +239,5 @@ internal static class EngineScenarios
         }
 
         return null;
-    }
-
-    private static double Median(List<double> values) => Percentile(values, 0.5);
-
-    private static double Percentile(List<double> values, double p)
-    {
-        if (values.Count == 0)
-        {
-            return double.NaN;
-        }
-
-        var sorted = values.Order().ToArray();
-        var rank = p * (sorted.Length - 1);
-        var low = (int)Math.Floor(rank);
-        var high = (int)Math.Ceiling(rank);
-        return Math.Round(sorted[low] + ((sorted[high] - sorted[low]) * (rank - low)), 3);
     }
 }

@@ -13,18 +13,7 @@ namespace Windhover.Bench.Scenarios;
 /// </summary>
 internal static class Throughput
 {
-    private const string Flow = """
-        id: benchmark01
-        namespace: bench
-        tasks:
-          - id: output
-            type: io.kestra.plugin.core.output.OutputValues
-            values:
-              request: "{{ trigger.body.request ?? 'none' }}"
-          - id: log
-            type: io.kestra.plugin.core.log.Log
-            message: "request {{ outputs.output.values.request }}"
-        """;
+    private const string Flow = Benchmark01.Flow;
 
     public static async Task<object> RunAsync(int count, int inFlight)
     {

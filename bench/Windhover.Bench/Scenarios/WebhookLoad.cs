@@ -14,22 +14,7 @@ namespace Windhover.Bench.Scenarios;
 /// </summary>
 internal static class WebhookLoad
 {
-    private const string Flow = """
-        id: benchmark01
-        namespace: bench
-        tasks:
-          - id: output
-            type: io.kestra.plugin.core.output.OutputValues
-            values:
-              request: "{{ trigger.body.request ?? 'none' }}"
-          - id: log
-            type: io.kestra.plugin.core.log.Log
-            message: "request {{ outputs.output.values.request }}"
-        triggers:
-          - id: webhook
-            type: io.kestra.plugin.core.trigger.Webhook
-            key: benchmark01
-        """;
+    private const string Flow = Benchmark01.WebhookFlow;
 
     public static async Task<int> RunAsync(string[] args)
     {
