@@ -1,4 +1,5 @@
 using Windhover.Engine.Stores;
+using Windhover.Testing;
 
 namespace Windhover.Storage.Postgres.Tests;
 
@@ -6,19 +7,8 @@ namespace Windhover.Storage.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresMetricStoreTests
 {
-    private static MetricEntry Metric(string executionId, string name, double value, DateTimeOffset at) => new()
-    {
-        Namespace = "company.team",
-        FlowId = "metrics",
-        ExecutionId = executionId,
-        TaskId = "t",
-        TaskRunId = executionId + "-t",
-        Type = name == "duration" ? "timer" : "counter",
-        Name = name,
-        Value = value,
-        Timestamp = at,
-        Tags = name == "duration" ? new Dictionary<string, string>() : new Dictionary<string, string> { ["format"] = "x" },
-    };
+    private static MetricEntry Metric(string executionId, string name, double value, DateTimeOffset at) =>
+        TestMetrics.Entry(executionId, name, value, at, name == "duration" ? new Dictionary<string, string>() : new Dictionary<string, string> { ["format"] = "x" });
 
     [PostgresFact]
     public async Task Metrics_recorded_on_one_node_are_read_in_recording_order_and_deleted_on_another()

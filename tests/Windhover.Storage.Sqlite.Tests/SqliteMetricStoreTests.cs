@@ -1,23 +1,13 @@
 using Windhover.Engine.Stores;
+using Windhover.Testing;
 
 namespace Windhover.Storage.Sqlite.Tests;
 
 /// <summary>Task run metrics kept in the SQLite file: written in batches, read back after a reopen, deleted with their execution.</summary>
 public sealed class SqliteMetricStoreTests
 {
-    private static MetricEntry Metric(string executionId, string name, double value, DateTimeOffset at) => new()
-    {
-        Namespace = "company.team",
-        FlowId = "metrics",
-        ExecutionId = executionId,
-        TaskId = "t",
-        TaskRunId = executionId + "-t",
-        Type = name == "duration" ? "timer" : "counter",
-        Name = name,
-        Value = value,
-        Timestamp = at,
-        Tags = new Dictionary<string, string> { ["format"] = "x" },
-    };
+    private static MetricEntry Metric(string executionId, string name, double value, DateTimeOffset at) =>
+        TestMetrics.Entry(executionId, name, value, at, new Dictionary<string, string> { ["format"] = "x" });
 
     [Fact]
     public async Task Metrics_survive_a_reopen_in_recording_order_and_are_deleted_per_execution()
