@@ -71,6 +71,7 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
     /// <summary>Opens the data source and applies pending migrations.</summary>
     public static async Task<PostgresDatabase> OpenAsync(string connectionString, PostgresStoreOptions? options = null, CancellationToken cancellationToken = default)
     {
+        options ??= new PostgresStoreOptions();
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (string.IsNullOrEmpty(builder.ApplicationName))
         {
@@ -82,7 +83,7 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
         builder.NoResetOnClose = true;
         if (!SetsMaxPoolSize(connectionString))
         {
-            builder.MaxPoolSize = Math.Max(options?.MaxPoolSize ?? new PostgresStoreOptions().MaxPoolSize, 1);
+            builder.MaxPoolSize = Math.Max(options.MaxPoolSize, 1);
         }
 
         var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
@@ -96,7 +97,7 @@ public sealed class PostgresDatabase : IAsyncDisposable, IDisposable
             throw;
         }
 
-        return new PostgresDatabase(dataSource, options ?? new PostgresStoreOptions());
+        return new PostgresDatabase(dataSource, options);
     }
 
     /// <summary>Whether <paramref name="connectionString"/> sets Npgsql's pool size itself (under any of its spellings).</summary>
